@@ -1,0 +1,88 @@
+"""Frontdesk: a self-hosted OAuth 2.0 / OpenID Connect provider with a hosted login UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import Settings, load_settings
+from app.extensions import FrontdeskState, babel, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None,
+               settings: Settings | None = None) -> Flask:
+    """Application factory. `test_config` entries override Settings fields by name."""
+    if settings is None:
+        settings = load_settings(**(test_config or {}))
+    app = Flask(__name__, instance_path=settings.instance_path,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                static_url_path="/static")
+    _configure_flask(app, settings)
+    _init_extensions(app, settings)
+    _register_features(app)
+    return app
+
+
+def _configure_flask(app: Flask, settings: Settings) -> None:
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings.database_url.startswith("postgresql"):
+        engine_options.update(pool_size=5, max_overflow=10, pool_recycle=1800,
+                              connect_args={"connect_timeout": 3})
+    else:
+        engine_options["connect_args"] = {"timeout": 15}
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        SESSION_COOKIE_NAME=settings.session_cookie_name,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_https,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+        PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from app import models  # noqa: F401  (registers the tables)
+    from app.keys import KeyRing
+    from app.logs import install_log_redaction
+    from app.sessions import StoreSessionInterface
+    from app.store import create_store
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app)
+    app.session_interface = StoreSessionInterface()
+    install_log_redaction(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+        store = create_store(settings.redis_url, settings.redis_prefix, db.engine)
+    app.extensions["frontdesk"] = FrontdeskState(
+        settings=settings, store=store, keyring=KeyRing(settings.secret_key))
+
+
+def _register_features(app: Flask) -> None:
+    """Each feature package exposes init_app(app): blueprints, hooks, handlers."""
+    from app import admin, demo, errors, federation, health, hosted, oauth
+
+    for feature in (errors, health, oauth, hosted, federation, admin, demo):
+        feature.init_app(app)

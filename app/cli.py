@@ -1,0 +1,340 @@
+"""The `frontdesk` command (DESIGN.md "CLI contract").
+
+Every command that creates something accepts --json and then prints exactly one JSON object
+on stdout. Wrong input prints one line on stderr and exits 1, with nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.accounts.mfa import store_totp_secret
+from app.accounts.users import UserError, create_user, describe_user, normalize_email
+from app.extensions import db, frontdesk_state
+from app.keys import ensure_signing_keys, rotate_keys
+from app.models import Client, SigningKey, User
+from app.oauth.clients import ClientError, create_client, describe_client
+
+
+def _settings():
+    return frontdesk_state().settings
+
+
+def _emit(data, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=False, default=str))
+    else:
+        click.echo(text if text is not None else json.dumps(data, indent=2, default=str))
+
+
+def _fail(message: str):
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+def _upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+    ensure_signing_keys(_settings().secret_key)
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
+             add_version_option=False, load_dotenv=False, set_debug_flag=False)
+def main() -> None:
+    """Frontdesk: OAuth 2.0 / OpenID Connect provider with hosted login pages."""
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Serve with the development server; migrates the database first."""
+    _upgrade_database()
+    settings = _settings()
+    click.echo(f"Frontdesk {settings.env} server on http://{host}:{port}  "
+               f"(issuer {settings.issuer})", err=True)
+    if settings.demo_enabled:
+        click.echo(f"Demo app: {settings.issuer}/demo", err=True)
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+# --- clients ---------------------------------------------------------------------------
+
+
+@main.group("clients")
+def clients_group() -> None:
+    """Register and inspect OAuth clients."""
+
+
+@clients_group.command("create")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
+@click.option("--public", is_flag=True, help="No secret; PKCE required (SPA, native app)")
+@click.option("--grant-type", "grant_types", multiple=True)
+@click.option("--scope", "scopes", multiple=True)
+@click.option("--auth-method", type=click.Choice(
+    ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]))
+@click.option("--first-party", is_flag=True, help="Skip the consent page")
+@click.option("--client-id")
+@click.option("--client-secret")
+@click.option("--jwks-uri", help="For private_key_jwt: where the client publishes its keys")
+@click.option("--jwks", "jwks_json", help="For private_key_jwt: the client's JWKS as JSON")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_create(name, redirect_uris, post_logout_uris, public, grant_types, scopes,
+                   auth_method, first_party, client_id, client_secret, jwks_uri, jwks_json,
+                   as_json):
+    """Register a client; its secret is printed once and stored hashed."""
+    extra = {}
+    if jwks_uri:
+        extra["jwks_uri"] = jwks_uri
+    if jwks_json:
+        try:
+            extra["jwks"] = json.loads(jwks_json)
+        except ValueError:
+            _fail("--jwks is not valid JSON")
+    try:
+        new = create_client(
+            name=name, redirect_uris=list(redirect_uris),
+            post_logout_redirect_uris=list(post_logout_uris), is_public=public,
+            grant_types=list(grant_types) or None, scopes=list(scopes) or None,
+            auth_method=auth_method, is_first_party=first_party, client_id=client_id,
+            client_secret=client_secret, **extra)
+        db.session.commit()
+    except ClientError as exc:
+        _fail(str(exc))
+    data = describe_client(new.client) | {"client_secret": new.client_secret}
+    _emit(data, as_json, f"client_id:     {new.client.client_id}\n"
+                         f"client_secret: {new.client_secret or '(public client)'}")
+
+
+@clients_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_list(as_json):
+    """List clients."""
+    clients = db.session.scalars(db.select(Client).order_by(Client.created_at)).all()
+    data = {"clients": [describe_client(c) for c in clients]}
+    _emit(data, as_json, "\n".join(f"{c.client_id}\t{c.name}" for c in clients))
+
+
+def _client_or_fail(client_id: str) -> Client:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        _fail(f"no client with id {client_id!r}")
+    return client
+
+
+@clients_group.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_show(client_id, as_json):
+    """Show one client."""
+    _emit(describe_client(_client_or_fail(client_id)), as_json)
+
+
+@clients_group.command("delete")
+@click.argument("client_id")
+@with_appcontext
+def clients_delete(client_id):
+    """Delete a client and every token issued to it."""
+    db.session.delete(_client_or_fail(client_id))
+    db.session.commit()
+    click.echo(f"deleted client {client_id}", err=True)
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+@main.group("users")
+def users_group() -> None:
+    """Create and manage users."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--verified", is_flag=True, help="Mark the e-mail address as verified")
+@click.option("--group", "groups", multiple=True)
+@click.option("--totp-secret", help="Base32 TOTP secret: MFA already enrolled")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def users_create(email, password, verified, groups, totp_secret, as_json):
+    """Create a user."""
+    settings = _settings()
+    try:
+        user = create_user(settings, email=email, password=password, verified=verified,
+                           groups=list(groups))
+        if totp_secret:
+            store_totp_secret(settings, user, totp_secret, enabled=True)
+        db.session.commit()
+    except (UserError, ValueError) as exc:
+        _fail(str(exc))
+    _emit(describe_user(user), as_json, f"created user {user.email} (sub {user.id})")
+
+
+def _user_or_fail(email: str) -> User:
+    try:
+        user = User.find_by_email(normalize_email(email))
+    except UserError as exc:
+        _fail(str(exc))
+    if user is None:
+        _fail(f"no user with e-mail {email!r}")
+    return user
+
+
+@users_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def users_list(as_json):
+    """List users."""
+    users = db.session.scalars(db.select(User).order_by(User.created_at)).all()
+    _emit({"users": [describe_user(u) for u in users]}, as_json,
+          "\n".join(f"{u.id}\t{u.email}\t{u.status}" for u in users))
+
+
+@users_group.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def users_show(email, as_json):
+    """Show one user."""
+    _emit(describe_user(_user_or_fail(email)), as_json)
+
+
+def _set_status(email: str, status: str) -> None:
+    from app.sessions import end_user_sessions
+
+    user = _user_or_fail(email)
+    user.status = status
+    db.session.commit()
+    if status == "disabled":
+        end_user_sessions(frontdesk_state().store, user.id)
+    click.echo(f"{user.email}: {status}", err=True)
+
+
+@users_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def users_disable(email):
+    """Disable a user: no login, sessions ended."""
+    _set_status(email, "disabled")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def users_enable(email):
+    """Enable a disabled user."""
+    _set_status(email, "enabled")
+
+
+@users_group.command("delete")
+@click.argument("email")
+@with_appcontext
+def users_delete(email):
+    """Delete a user with their tokens, consents and links."""
+    from app.sessions import end_user_sessions
+
+    user = _user_or_fail(email)
+    end_user_sessions(frontdesk_state().store, user.id)
+    db.session.delete(user)
+    db.session.commit()
+    click.echo(f"deleted user {email}", err=True)
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Signing keys."""
+
+
+def _describe_key(key: SigningKey) -> dict:
+    return {"kid": key.kid, "alg": key.alg, "state": key.state,
+            "created_at": key.created_at.isoformat(),
+            "activated_at": key.activated_at.isoformat() if key.activated_at else None,
+            "retired_at": key.retired_at.isoformat() if key.retired_at else None}
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def keys_list(as_json):
+    """List signing keys and their state (next, active, retired)."""
+    ensure_signing_keys(_settings().secret_key)
+    keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
+    _emit({"keys": [_describe_key(k) for k in keys]}, as_json,
+          "\n".join(f"{k.kid}\t{k.alg}\t{k.state}" for k in keys))
+
+
+@keys_group.command("rotate")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def keys_rotate(as_json):
+    """Promote the published next key to active; retire the old one (still published)."""
+    settings = _settings()
+    longest = max(settings.access_token_seconds, settings.id_token_seconds, 86400)
+    promoted = rotate_keys(settings.secret_key, keep_retired_seconds=longest)
+    _emit({"active": [_describe_key(k) for k in promoted]}, as_json,
+          "\n".join(f"active now: {k.kid} ({k.alg})" for k in promoted))
+
+
+# --- demo ------------------------------------------------------------------------------
+
+
+def _demo_password(instance: Path) -> str:
+    path = instance / "demo_password"
+    if path.exists():
+        return path.read_text().strip()
+    value = "demo-" + secrets.token_urlsafe(9)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@main.command("demo")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def demo_command(as_json):
+    """Create (once) the demo client and a demo user; print where to click."""
+    from app.demo import (DEMO_CLIENT_ID, demo_client_secret, demo_post_logout_uri,
+                          demo_redirect_uri)
+
+    _upgrade_database()
+    settings = _settings()
+    if db.session.get(Client, DEMO_CLIENT_ID) is None:
+        create_client(name="Frontdesk demo app", client_id=DEMO_CLIENT_ID,
+                      client_secret=demo_client_secret(settings),
+                      redirect_uris=[demo_redirect_uri(settings)],
+                      post_logout_redirect_uris=[demo_post_logout_uri(settings)],
+                      is_first_party=True)
+    email = "demo@example.com"
+    password = _demo_password(Path(settings.instance_path))
+    if User.find_by_email(email) is None:
+        create_user(settings, email=email, password=password, verified=True,
+                    attributes={"name": "Demo User"})
+    db.session.commit()
+    data = {"url": settings.issuer + "/demo", "email": email, "password": password,
+            "client_id": DEMO_CLIENT_ID}
+    _emit(data, as_json, (
+        f"\n  Open {data['url']} and sign in as {email} / {password}\n"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

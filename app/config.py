@@ -1,0 +1,241 @@
+"""One typed Settings object, read from FRONTDESK_* environment variables (and `.env`).
+
+Every setting has a default that runs on a laptop; production (`FRONTDESK_ENV=production`)
+refuses to start without a real secret key, issuer and database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PREFIX = "FRONTDESK_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _meta(help_text: str) -> dict[str, str]:
+    return {"help": help_text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = field(default="development", metadata=_meta("development | production"))
+    issuer: str = field(default="http://127.0.0.1:5000", metadata=_meta(
+        "Public base URL; the `iss` of every token and the base of every link in mails"))
+    secret_key: str = field(default="", metadata=_meta(
+        "Signs CSRF tokens, derives the key that encrypts private keys and TOTP secrets. "
+        "Generated into instance/secret_key in development"))
+    database_url: str = field(default="", metadata=_meta(
+        "SQLAlchemy URL; default sqlite:///instance/frontdesk.db"))
+    redis_url: str = field(default="", metadata=_meta(
+        "Redis for the ephemeral store; empty = embedded store on the SQL database"))
+    redis_prefix: str = field(default="fd:", metadata=_meta("Prefix of every Redis key"))
+    instance_path: str = field(default="", metadata=_meta(
+        "Folder for the SQLite file, generated secrets and the mail outbox; default ./instance"))
+
+    mail_backend: str = field(default="console", metadata=_meta("smtp | console | file"))
+    mail_outbox: str = field(default="", metadata=_meta(
+        "Folder for the file mail backend (one .eml per message); default instance/outbox"))
+    mail_from: str = field(default="Frontdesk <no-reply@localhost>", metadata=_meta(
+        "From header of every message"))
+    smtp_host: str = field(default="127.0.0.1", metadata=_meta("SMTP server"))
+    smtp_port: int = field(default=25, metadata=_meta("SMTP port"))
+    smtp_username: str = field(default="", metadata=_meta("SMTP login (optional)"))
+    smtp_password: str = field(default="", metadata=_meta("SMTP password (optional)"))
+    smtp_starttls: bool = field(default=False, metadata=_meta("Use STARTTLS"))
+    smtp_ssl: bool = field(default=False, metadata=_meta("Use implicit TLS (port 465)"))
+    smtp_timeout_seconds: int = field(default=10, metadata=_meta("SMTP socket timeout"))
+
+    theme_dir: str = field(default="", metadata=_meta(
+        "Theme folder: templates/ shadows the default pages, static/ the stylesheet"))
+    session_cookie_name: str = field(default="frontdesk_session", metadata=_meta(
+        "Name of the browser session cookie"))
+    session_idle_seconds: int = field(default=7 * 86400, metadata=_meta(
+        "A browser session ends after this long without a request"))
+    session_absolute_seconds: int = field(default=30 * 86400, metadata=_meta(
+        "A browser session ends this long after login, whatever its use"))
+
+    argon2_memory_kib: int = field(default=19456, metadata=_meta("argon2id memory cost"))
+    argon2_time_cost: int = field(default=2, metadata=_meta("argon2id iterations"))
+    argon2_parallelism: int = field(default=1, metadata=_meta("argon2id lanes"))
+
+    access_token_seconds: int = field(default=3600, metadata=_meta(
+        "Default access token lifetime (a client may set 300..86400)"))
+    id_token_seconds: int = field(default=3600, metadata=_meta("ID token lifetime"))
+    refresh_token_seconds: int = field(default=30 * 86400, metadata=_meta(
+        "Default refresh token lifetime (a client may set 1 h .. 10 years)"))
+    refresh_grace_seconds: int = field(default=5, metadata=_meta(
+        "A rotated refresh token presented again within this window gets the same successor"))
+    code_seconds: int = field(default=60, metadata=_meta("Authorization code lifetime"))
+    interaction_seconds: int = field(default=1800, metadata=_meta(
+        "How long a pending authorization request waits for the user"))
+
+    demo_enabled: bool = field(default=True, metadata=_meta(
+        "Serve the built-in demo app at /demo (off by default in production)"))
+    theme_preview_enabled: bool = field(default=True, metadata=_meta(
+        "Serve /_theme/preview (off by default in production)"))
+    signup_enabled: bool = field(default=True, metadata=_meta("Allow self sign-up"))
+    mfa_policy: str = field(default="optional", metadata=_meta("off | optional | required"))
+    password_min_length: int = field(default=8, metadata=_meta("Minimum password length"))
+    password_require: str = field(default="", metadata=_meta(
+        "Required character classes, comma separated: lower,upper,digit,symbol"))
+    signup_required_attributes: str = field(default="name", metadata=_meta(
+        "Attributes asked for at sign-up, comma separated"))
+    cors_origins: str = field(default="", metadata=_meta(
+        "Extra origins allowed to call the token/userinfo/JWKS endpoints, comma separated"))
+
+    login_max_failures: int = field(default=5, metadata=_meta(
+        "Failed logins for one account before a temporary lockout"))
+    lockout_seconds: int = field(default=900, metadata=_meta("Length of a temporary lockout"))
+    ip_max_requests_per_minute: int = field(default=30, metadata=_meta(
+        "Sensitive form posts (login, MFA, codes, mail) per IP per minute before 429"))
+    code_max_attempts: int = field(default=5, metadata=_meta(
+        "Wrong entries of one e-mailed code before it is void"))
+    code_ttl_seconds: int = field(default=900, metadata=_meta("Lifetime of e-mailed codes"))
+    mail_cooldown_seconds: int = field(default=60, metadata=_meta(
+        "Minimum time between two code mails to one address"))
+
+    google_client_id: str = field(default="", metadata=_meta("Google OAuth client id"))
+    google_client_secret: str = field(default="", metadata=_meta("Google OAuth client secret"))
+    google_discovery_url: str = field(
+        default="https://accounts.google.com/.well-known/openid-configuration",
+        metadata=_meta("Google discovery document (overridable for tests)"))
+    apple_client_id: str = field(default="", metadata=_meta("Apple Services ID"))
+    apple_team_id: str = field(default="", metadata=_meta("Apple team id"))
+    apple_key_id: str = field(default="", metadata=_meta("Apple key id of the .p8 key"))
+    apple_private_key_path: str = field(default="", metadata=_meta("Path of the .p8 key"))
+    apple_issuer: str = field(default="https://appleid.apple.com", metadata=_meta(
+        "Apple issuer (overridable for tests)"))
+    apple_authorize_url: str = field(default="https://appleid.apple.com/auth/authorize",
+                                     metadata=_meta("Apple authorization endpoint"))
+    apple_token_url: str = field(default="https://appleid.apple.com/auth/token",
+                                 metadata=_meta("Apple token endpoint"))
+    apple_jwks_url: str = field(default="https://appleid.apple.com/auth/keys",
+                                metadata=_meta("Apple JWKS"))
+
+    extra: dict[str, Any] = field(default_factory=dict, metadata=_meta(
+        "(internal) unknown FRONTDESK_* variables, for optional features"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    def csv(self, name: str) -> list[str]:
+        """A comma-separated setting as a list without empty items."""
+        return [p.strip() for p in str(getattr(self, name)).split(",") if p.strip()]
+
+
+def _coerce(name: str, raw: str, kind: Any) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{PREFIX}{name.upper()} must be true or false, not {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be a whole number") from None
+    return raw
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: KEY=VALUE lines, # comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip().removeprefix("export ").strip()] = value
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from .env, then the environment, then keyword overrides."""
+    env = dict(read_dotenv(Path.cwd() / ".env"))
+    env.update(os.environ if environ is None else environ)
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    known = {f.name for f in dataclasses.fields(Settings)}
+    for key, raw in env.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):].lower()
+        if name in known and name != "extra":
+            values[name] = _coerce(name, raw, hints[name])
+        else:
+            extra[name] = raw
+    if "env" in values and values["env"] == "production":
+        values.setdefault("demo_enabled", False)
+        values.setdefault("theme_preview_enabled", False)
+    values.update(overrides)
+    values.setdefault("extra", extra)
+    settings = Settings(**values)
+    return _complete(settings)
+
+
+def _complete(settings: Settings) -> Settings:
+    """Fill instance-dependent defaults and validate."""
+    if settings.env not in {"development", "production"}:
+        raise ConfigError("FRONTDESK_ENV must be development or production")
+    instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    changes: dict[str, Any] = {"instance_path": str(instance)}
+    if settings.is_production:
+        missing = [n for n in ("secret_key", "database_url") if not getattr(settings, n)]
+        if "FRONTDESK_ISSUER" not in os.environ and settings.issuer == Settings.issuer:
+            missing.append("issuer")
+        if missing:
+            raise ConfigError("production needs " + ", ".join(
+                f"{PREFIX}{m.upper()}" for m in missing))
+        if len(settings.secret_key) < 32:
+            raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{instance / 'frontdesk.db'}"
+    if not settings.secret_key:
+        changes["secret_key"] = _persisted_secret(instance / "secret_key")
+    if not settings.mail_outbox:
+        changes["mail_outbox"] = str(instance / "outbox")
+    if settings.mail_backend not in {"smtp", "console", "file"}:
+        raise ConfigError(f"{PREFIX}MAIL_BACKEND must be smtp, console or file")
+    if settings.mfa_policy not in {"off", "optional", "required"}:
+        raise ConfigError(f"{PREFIX}MFA_POLICY must be off, optional or required")
+    if settings.argon2_memory_kib < 19456 or settings.argon2_time_cost < 2:
+        raise ConfigError("argon2 parameters below the OWASP minimum (19456 KiB, t=2)")
+    if not settings.issuer.startswith(("http://", "https://")) or settings.issuer.endswith("/"):
+        raise ConfigError(f"{PREFIX}ISSUER must be an http(s) URL without a trailing slash")
+    return dataclasses.replace(settings, **changes)
+
+
+def _persisted_secret(path: Path) -> str:
+    """Read a generated secret, creating it with mode 0600 on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,59 @@
+"""Unbound extension objects; create_app() binds them. Per-app state lives in
+`app.extensions["frontdesk"]` (see `frontdesk_state`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from flask import Flask, current_app
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from app.config import Settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+babel = Babel()
+authorization = AuthorizationServer()
+require_oauth = ResourceProtector()
+
+
+@dataclass
+class FrontdeskState:
+    """Everything one app instance owns besides Flask's own config."""
+
+    settings: Settings
+    store: Any = None  # app.store.Store
+    keyring: Any = None  # app.keys.KeyRing
+    mailer: Any = None  # app.mail.Mailer
+    triggers: Any = None  # app.triggers.TriggerRegistry
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def frontdesk_state(app: Flask | None = None) -> FrontdeskState:
+    return (app or current_app).extensions["frontdesk"]
+
+
+def settings(app: Flask | None = None) -> Settings:
+    return frontdesk_state(app).settings

@@ -1,0 +1,164 @@
+"""Shared fixtures: a fresh app and database per test, on the backends CI selects.
+
+Mode "embedded" (default): SQLite file per test + the embedded store.
+Mode "production": FRONTDESK_TEST_DATABASE_URL (PostgreSQL) + FRONTDESK_TEST_REDIS_URL.
+A configured service that cannot be reached fails the run; it is never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.accounts.users import create_user
+from app.extensions import db, frontdesk_state
+from app.keys import ensure_signing_keys
+from app.oauth.clients import create_client
+
+TEST_DATABASE_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
+# Store tests always run against both backends, so Redis is needed in every mode.
+STORE_REDIS_URL = TEST_REDIS_URL or "redis://127.0.0.1:6379/15"
+PASSWORD = "correct horse battery staple"
+
+
+def _require_services() -> None:
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            pytest.exit(f"PostgreSQL at {TEST_DATABASE_URL} unreachable: {exc}", returncode=3)
+        finally:
+            engine.dispose()
+    try:
+        redis_lib.Redis.from_url(STORE_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis_lib.exceptions.RedisError as exc:
+        pytest.exit(f"Redis at {STORE_REDIS_URL} unreachable: {exc}", returncode=3)
+
+
+def pytest_sessionstart(session):
+    _require_services()
+
+
+def _reset_postgres_schema() -> None:
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """Create the tables once per run; each test truncates them."""
+    if not TEST_DATABASE_URL:
+        return None
+    _reset_postgres_schema()
+    from app.extensions import Base
+
+    import app.models  # noqa: F401
+
+    engine = create_engine(TEST_DATABASE_URL)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return TEST_DATABASE_URL
+
+
+def base_config(tmp_path, **overrides) -> dict:
+    """Settings overrides for a test app; overrides win."""
+    config = {
+        "instance_path": str(tmp_path / "instance"),
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "issuer": "http://127.0.0.1:5000",
+        "mail_backend": "file",
+        "mail_outbox": str(tmp_path / "outbox"),
+        "redis_url": TEST_REDIS_URL,
+        "redis_prefix": f"fdtest:{os.getpid()}:",
+    }
+    if TEST_DATABASE_URL:
+        config["database_url"] = TEST_DATABASE_URL
+    config.update(overrides)
+    return config
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+def _flush_redis(prefix: str) -> None:
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def make_app(tmp_path, postgres_schema=None, **overrides):
+    """A ready app: schema present and empty, keys created."""
+    config = base_config(tmp_path, **overrides)
+    app = create_app(config)
+    app.config["TESTING"] = True
+    with app.app_context():
+        if TEST_DATABASE_URL and config.get("database_url") == TEST_DATABASE_URL:
+            _truncate_all()
+        else:
+            db.create_all()
+        if config.get("redis_url"):
+            _flush_redis(config["redis_prefix"])
+        ensure_signing_keys(config["secret_key"])
+    return app
+
+
+@pytest.fixture
+def app(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def settings(app):
+    return frontdesk_state(app).settings
+
+
+@pytest.fixture
+def user(app):
+    """A verified user with password PASSWORD; returns a plain dict."""
+    with app.app_context():
+        u = create_user(frontdesk_state(app).settings, email="alice@example.com",
+                        password=PASSWORD, verified=True, attributes={"name": "Alice Example"})
+        db.session.commit()
+        return {"id": u.id, "email": u.email, "password": PASSWORD}
+
+
+@pytest.fixture
+def oauth_client(app):
+    """A confidential first-party client; returns id, secret and redirect URI."""
+    with app.app_context():
+        new = create_client(name="Test App", redirect_uris=["http://127.0.0.1:9999/cb"],
+                            post_logout_redirect_uris=["http://127.0.0.1:9999/bye"],
+                            grant_types=["authorization_code", "refresh_token",
+                                         "client_credentials"],
+                            is_first_party=True)
+        db.session.commit()
+        return {"client_id": new.client.client_id, "client_secret": new.client_secret,
+                "redirect_uri": "http://127.0.0.1:9999/cb"}
