@@ -66,7 +66,13 @@ def run_command(host: str, port: int) -> None:
                f"(issuer {settings.issuer})", err=True)
     if settings.demo_enabled:
         click.echo(f"Demo app: {settings.issuer}/demo", err=True)
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    if not settings.issuer.endswith(f":{port}") and settings.issuer.startswith("http://127.0.0.1"):
+        click.echo(f"warning: FRONTDESK_ISSUER is {settings.issuer}; set it to the URL users "
+                   "reach this server at", err=True)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True,
+               use_reloader=False, use_debugger=False)
 
 
 # --- clients ---------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""A real Frontdesk server process for interop, browser and federation tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    instance: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run `frontdesk ...` against this server's configuration."""
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], env=self.env,
+                              cwd=ROOT, capture_output=True, text=True, check=check,
+                              timeout=60)
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def server_env(instance: Path, port: int, **settings: str) -> dict[str, str]:
+    """Environment for a server process: the test backends plus FRONTDESK_* overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update({
+        "FRONTDESK_ISSUER": f"http://127.0.0.1:{port}",
+        "FRONTDESK_INSTANCE_PATH": str(instance),
+        "FRONTDESK_SECRET_KEY": "live-test-secret-" + "y" * 32,
+        "FRONTDESK_MAIL_BACKEND": "file",
+        "FRONTDESK_MAIL_OUTBOX": str(instance / "outbox"),
+    })
+    if TEST_DATABASE_URL:
+        env["FRONTDESK_DATABASE_URL"] = fresh_database(f"frontdesk_live_{port}")
+    if TEST_REDIS_URL:
+        env["FRONTDESK_REDIS_URL"] = TEST_REDIS_URL
+        env["FRONTDESK_REDIS_PREFIX"] = f"fdlive:{port}:"
+    env.update({f"FRONTDESK_{k.upper()}": str(v) for k, v in settings.items()})
+    return env
+
+
+def start_server(tmp_dir: Path, port: int | None = None, **settings: str) -> LiveServer:
+    """Start `frontdesk run` (migrates first) and wait until /healthz answers."""
+    port = port or free_port()
+    instance = tmp_dir / f"instance-{port}"
+    instance.mkdir(parents=True, exist_ok=True)
+    env = server_env(instance, port, **settings)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", instance=instance, env=env,
+                        log_path=instance / "server.log")
+    if TEST_REDIS_URL:
+        _flush_prefix(env["FRONTDESK_REDIS_PREFIX"])
+    with server.log_path.open("w") as log:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
+            stdout=log, stderr=subprocess.STDOUT)
+    _wait_ready(server)
+    return server
+
+
+def _wait_ready(server: LiveServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log()}")
+        try:
+            if requests.get(server.url + "/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not become ready:\n{server.log()}")
+
+
+def fresh_database(name: str) -> str:
+    """An empty PostgreSQL database beside the test one (live servers run the migrations)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _flush_prefix(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
