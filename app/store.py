@@ -2,25 +2,41 @@
 
 Two backends with one contract: Redis (`FRONTDESK_REDIS_URL`) and an embedded one on the
 SQL database. Values are strings; callers JSON-encode what they need (`set_json` & co).
-Every method raises `StoreUnavailable` when the backend cannot be reached.
+Every method raises `StoreUnavailable` when the backend cannot be reached, so a request
+answers 503 and the next one works again once the backend is back.
+
+Semantics both backends share (tests/test_store.py runs one suite against both):
+- `set`/`add` give the key a TTL; `get` never returns an expired value.
+- `pop` is an atomic get-and-delete: among concurrent callers exactly one gets the value.
+- `incr` counts from 1; the TTL starts when the counter is created and is not extended.
+  `get` on a counter returns its value as a string.
+- A set (`set_add`) expires as a whole; adding a member extends its TTL, never shortens it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import random
 import time
 from typing import Any
 
 import redis
-from sqlalchemy import case, delete, select
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import String, case, cast, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.models.store_entries import StoreEntry, StoreMember
 
+log = logging.getLogger(__name__)
+
 PURGE_PROBABILITY = 0.01
+PURGE_BATCH = 1000
 
 
 class StoreUnavailable(RuntimeError):
@@ -32,10 +48,10 @@ class Store:
 
     name = "store"
 
-    def set(self, key: str, value: str, ttl_seconds: int) -> None:
+    def set(self, key: str, value: str, ttl_seconds: float) -> None:
         raise NotImplementedError
 
-    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+    def add(self, key: str, value: str, ttl_seconds: float) -> bool:
         """Set only if absent; True when this call created the key."""
         raise NotImplementedError
 
@@ -46,14 +62,14 @@ class Store:
         """Atomic get-and-delete: among concurrent callers exactly one gets the value."""
         raise NotImplementedError
 
-    def incr(self, key: str, ttl_seconds: int) -> int:
+    def incr(self, key: str, ttl_seconds: float) -> int:
         """Increment a counter; the TTL starts when the counter is created."""
         raise NotImplementedError
 
     def delete(self, *keys: str) -> None:
         raise NotImplementedError
 
-    def set_add(self, key: str, member: str, ttl_seconds: int) -> None:
+    def set_add(self, key: str, member: str, ttl_seconds: float) -> None:
         raise NotImplementedError
 
     def set_remove(self, key: str, member: str) -> None:
@@ -65,7 +81,7 @@ class Store:
     def ping(self) -> None:
         raise NotImplementedError
 
-    def set_json(self, key: str, value: Any, ttl_seconds: int) -> None:
+    def set_json(self, key: str, value: Any, ttl_seconds: float) -> None:
         self.set(key, json.dumps(value, separators=(",", ":")), ttl_seconds)
 
     def get_json(self, key: str) -> Any:
@@ -77,20 +93,33 @@ class Store:
         return None if raw is None else json.loads(raw)
 
 
+def _is_unavailable(exc: Exception) -> bool:
+    """Connection trouble (retryable later), as opposed to a bug in a statement."""
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return True
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _guard(method):
     """Translate backend connection failures into StoreUnavailable."""
 
+    @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"{self.name}: {exc.__class__.__name__}") from None
-        except (OperationalError, SQLAlchemyError) as exc:
+        except (redis.exceptions.RedisError, DBAPIError, PoolTimeoutError) as exc:
+            if not _is_unavailable(exc):
+                raise
             raise StoreUnavailable(f"{self.name}: {exc.__class__.__name__}") from None
 
-    wrapper.__name__ = method.__name__
-    wrapper.__doc__ = method.__doc__
     return wrapper
+
+
+def _redis_ttl(ttl_seconds: float) -> int:
+    """Redis TTLs are in milliseconds here (PX) so that sub-second TTLs behave alike."""
+    return max(1, int(ttl_seconds * 1000))
 
 
 class RedisStore(Store):
@@ -98,20 +127,23 @@ class RedisStore(Store):
 
     def __init__(self, url: str, prefix: str = "fd:") -> None:
         self.prefix = prefix
+        # One immediate retry covers a connection that went stale when Redis restarted;
+        # more retries (redis-py's default is 10 with backoff) would only stall requests
+        # and /readyz while Redis is down.
         self.client = redis.Redis.from_url(
             url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=15,
-            decode_responses=True)
+            retry=Retry(NoBackoff(), 1), decode_responses=True)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
 
     @_guard
     def set(self, key, value, ttl_seconds):
-        self.client.set(self._k(key), value, ex=max(1, int(ttl_seconds)))
+        self.client.set(self._k(key), value, px=_redis_ttl(ttl_seconds))
 
     @_guard
     def add(self, key, value, ttl_seconds):
-        return bool(self.client.set(self._k(key), value, ex=max(1, int(ttl_seconds)), nx=True))
+        return bool(self.client.set(self._k(key), value, px=_redis_ttl(ttl_seconds), nx=True))
 
     @_guard
     def get(self, key):
@@ -125,7 +157,7 @@ class RedisStore(Store):
     def incr(self, key, ttl_seconds):
         pipe = self.client.pipeline(transaction=True)
         pipe.incr(self._k(key))
-        pipe.expire(self._k(key), max(1, int(ttl_seconds)), nx=True)
+        pipe.pexpire(self._k(key), _redis_ttl(ttl_seconds), nx=True)
         value, _ = pipe.execute()
         return int(value)
 
@@ -136,11 +168,11 @@ class RedisStore(Store):
 
     @_guard
     def set_add(self, key, member, ttl_seconds):
-        ttl = max(1, int(ttl_seconds))
+        ttl = _redis_ttl(ttl_seconds)
         pipe = self.client.pipeline(transaction=True)
         pipe.sadd(self._k(key), member)
-        pipe.expire(self._k(key), ttl, nx=True)
-        pipe.expire(self._k(key), ttl, gt=True)
+        pipe.pexpire(self._k(key), ttl, nx=True)
+        pipe.pexpire(self._k(key), ttl, gt=True)
         pipe.execute()
 
     @_guard
@@ -157,7 +189,11 @@ class RedisStore(Store):
 
 
 class SQLStore(Store):
-    """The embedded store: two tables in the main SQL database, expiry by timestamp."""
+    """The embedded store: two tables in the main SQL database, expiry by timestamp.
+
+    Every write transaction starts with its write statement, so SQLite takes the write lock
+    first and waits (busy_timeout) instead of failing a read-to-write upgrade.
+    """
 
     name = "embedded store"
 
@@ -170,41 +206,57 @@ class SQLStore(Store):
             raise ValueError(f"embedded store does not support {engine.dialect.name}")
         self._insert = dialect.insert
 
-    def _upsert_entry(self, conn, key: str, value: str | None, counter: int, expires: float):
-        stmt = self._insert(self.entries).values(
-            key=key, value=value, counter=counter, expires_at=expires)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"value": value, "counter": counter, "expires_at": expires}))
+    def _value_columns(self):
+        """The stored value; counters keep theirs in `counter` and read back as text."""
+        t = self.entries
+        return func.coalesce(t.c.value, cast(t.c.counter, String))
 
-    def _maybe_purge(self, conn, now: float) -> None:
-        if random.random() < PURGE_PROBABILITY:
-            conn.execute(delete(self.entries).where(self.entries.c.expires_at <= now))
-            conn.execute(delete(self.members).where(self.members.c.expires_at <= now))
+    def _maybe_purge(self) -> None:
+        """Now and then, drop expired rows; in its own transaction, never failing a caller."""
+        if random.random() >= PURGE_PROBABILITY:
+            return
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                for table in (self.entries, self.members):
+                    pk = list(table.primary_key.columns)
+                    doomed = select(*pk).where(table.c.expires_at <= now).limit(PURGE_BATCH)
+                    if self.engine.dialect.name == "postgresql":
+                        doomed = doomed.with_for_update(skip_locked=True)
+                    conn.execute(delete(table).where(tuple_(*pk).in_(doomed)))
+        except DBAPIError as exc:  # a purge lost a race or the backend blinked: next time
+            log.debug("store purge skipped: %s", exc.__class__.__name__)
 
     @_guard
     def set(self, key, value, ttl_seconds):
-        now = time.time()
+        t = self.entries
+        expires = time.time() + ttl_seconds
+        stmt = self._insert(t).values(key=key, value=value, counter=0, expires_at=expires)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_={"value": value, "counter": 0, "expires_at": expires})
         with self.engine.begin() as conn:
-            self._upsert_entry(conn, key, value, 0, now + ttl_seconds)
-            self._maybe_purge(conn, now)
+            conn.execute(stmt)
+        self._maybe_purge()
 
     @_guard
     def add(self, key, value, ttl_seconds):
         now = time.time()
         t = self.entries
-        with self.engine.begin() as conn:
-            conn.execute(delete(t).where(t.c.key == key, t.c.expires_at <= now))
-            stmt = self._insert(t).values(
-                key=key, value=value, counter=0, expires_at=now + ttl_seconds)
-            result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-            return result.rowcount == 1
+        stmt = self._insert(t).values(key=key, value=value, counter=0,
+                                      expires_at=now + ttl_seconds)
+        # An expired row counts as absent: take it over, else leave the live one alone.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": value, "counter": 0, "expires_at": now + ttl_seconds},
+            where=t.c.expires_at <= now).returning(t.c.key)
+        with self.engine.begin() as conn:  # rowcount is unreliable here (psycopg: -1)
+            return conn.execute(stmt).first() is not None
 
     @_guard
     def get(self, key):
         t = self.entries
         with self.engine.connect() as conn:
-            return conn.execute(select(t.c.value).where(
+            return conn.execute(select(self._value_columns()).where(
                 t.c.key == key, t.c.expires_at > time.time())).scalar()
 
     @_guard
@@ -212,19 +264,19 @@ class SQLStore(Store):
         t = self.entries
         with self.engine.begin() as conn:
             row = conn.execute(delete(t).where(t.c.key == key).returning(
-                t.c.value, t.c.expires_at)).first()
+                t.c.value, t.c.counter, t.c.expires_at)).first()
         if row is None or row.expires_at <= time.time():
             return None
-        return row.value
+        return row.value if row.value is not None else str(row.counter)
 
     @_guard
     def incr(self, key, ttl_seconds):
         now = time.time()
         t = self.entries
-        stmt = self._insert(t).values(key=key, value=None, counter=1, expires_at=now + ttl_seconds)
         expired = t.c.expires_at <= now
-
+        stmt = self._insert(t).values(key=key, value=None, counter=1, expires_at=now + ttl_seconds)
         stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
+            "value": None,
             "counter": case((expired, 1), else_=t.c.counter + 1),
             "expires_at": case((expired, now + ttl_seconds), else_=t.c.expires_at),
         }).returning(t.c.counter)
@@ -241,13 +293,21 @@ class SQLStore(Store):
     @_guard
     def set_add(self, key, member, ttl_seconds):
         now = time.time()
+        expires = now + ttl_seconds
         m = self.members
-        stmt = self._insert(m).values(key=key, member=member, expires_at=now + ttl_seconds)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key", "member"], set_={"expires_at": now + ttl_seconds})
+        live = (m.c.key == key) & (m.c.expires_at > now)
+        stmt = self._insert(m).values(key=key, member=member, expires_at=expires)
+        stmt = stmt.on_conflict_do_update(index_elements=["key", "member"], set_={
+            "expires_at": case((m.c.expires_at > expires, m.c.expires_at), else_=expires)})
+        # The set expires as a whole (like a Redis key): all live members share the
+        # latest expiry.
+        peers = m.alias("peers")
+        latest = select(func.max(peers.c.expires_at)).where(
+            peers.c.key == key, peers.c.expires_at > now).scalar_subquery()
         with self.engine.begin() as conn:
             conn.execute(stmt)
-            self._maybe_purge(conn, now)
+            conn.execute(update(m).where(live).values(expires_at=latest))
+        self._maybe_purge()
 
     @_guard
     def set_remove(self, key, member):
