@@ -102,6 +102,30 @@ class Settings:
     mail_cooldown_seconds: int = field(default=60, metadata=_meta(
         "Minimum time between two code mails to one address"))
 
+    custom_attributes: str = field(default="", metadata=_meta(
+        "Custom user attributes: JSON list of {name, type (string|number|boolean|datetime), "
+        "required, mutable, claim, scope, access_token, read_clients, write_clients, label, "
+        "max_length, enum, min, max}; see docs/admin-api.md"))
+    trigger_pre_sign_up: str = field(default="", metadata=_meta(
+        "Trigger: 'package.module:function' or an https:// webhook URL (docs/triggers.md)"))
+    trigger_post_confirmation: str = field(default="", metadata=_meta(
+        "Trigger after the e-mail is confirmed (callable or webhook URL)"))
+    trigger_pre_authentication: str = field(default="", metadata=_meta(
+        "Trigger before a password login is accepted (callable or webhook URL)"))
+    trigger_post_authentication: str = field(default="", metadata=_meta(
+        "Trigger after a successful login (callable or webhook URL)"))
+    trigger_pre_token_generation: str = field(default="", metadata=_meta(
+        "Trigger that adds, overrides or suppresses token claims (callable or webhook URL)"))
+    trigger_custom_message: str = field(default="", metadata=_meta(
+        "Trigger that rewrites the subject/body of each mail (callable or webhook URL)"))
+    trigger_user_migration: str = field(default="", metadata=_meta(
+        "Trigger that authenticates an unknown e-mail against a legacy system"))
+    trigger_webhook_secret: str = field(default="", metadata=_meta(
+        "HMAC-SHA256 key signing webhook triggers (X-Frontdesk-Signature); required "
+        "when any trigger is a URL"))
+    trigger_timeout_seconds: int = field(default=5, metadata=_meta(
+        "Timeout of one webhook trigger call"))
+
     google_client_id: str = field(default="", metadata=_meta("Google OAuth client id"))
     google_client_secret: str = field(default="", metadata=_meta("Google OAuth client secret"))
     google_discovery_url: str = field(
@@ -119,6 +143,31 @@ class Settings:
                                  metadata=_meta("Apple token endpoint"))
     apple_jwks_url: str = field(default="https://appleid.apple.com/auth/keys",
                                 metadata=_meta("Apple JWKS"))
+    google_trust_email: bool = field(default=True, metadata=_meta(
+        "Link a Google login to an existing account with the same verified e-mail"))
+    google_scopes: str = field(default="openid email profile", metadata=_meta(
+        "Scopes asked of Google, space separated"))
+    google_attribute_mapping: str = field(default="", metadata=_meta(
+        'JSON object upstream claim -> user attribute; empty = {"name": "name", ...}'))
+    google_update_attributes_on_login: bool = field(default=False, metadata=_meta(
+        "Re-apply the Google attribute mapping at every login (not only the first)"))
+    apple_trust_email: bool = field(default=True, metadata=_meta(
+        "Link an Apple login to an existing account with the same verified e-mail"))
+    apple_scopes: str = field(default="name email", metadata=_meta(
+        "Scopes asked of Apple, space separated"))
+    apple_attribute_mapping: str = field(default="", metadata=_meta(
+        "JSON object upstream claim -> user attribute; empty = name, given_name, family_name"))
+    apple_update_attributes_on_login: bool = field(default=False, metadata=_meta(
+        "Re-apply the Apple attribute mapping at every login (not only the first)"))
+    apple_client_secret_seconds: int = field(default=86400, metadata=_meta(
+        "Lifetime of the ES256 client-secret JWT sent to Apple (at most 15777000)"))
+    oidc_providers: str = field(default="", metadata=_meta(
+        "Generic OIDC upstreams: JSON list of {name, label, discovery_url, client_id, "
+        "client_secret, scopes, trust_email, attribute_mapping, update_attributes_on_login}"))
+    federation_http_timeout_seconds: int = field(default=10, metadata=_meta(
+        "Timeout of each request to an upstream identity provider"))
+    federation_metadata_seconds: int = field(default=3600, metadata=_meta(
+        "How long an upstream discovery document and JWKS are cached per process"))
 
     extra: dict[str, Any] = field(default_factory=dict, metadata=_meta(
         "(internal) unknown FRONTDESK_* variables, for optional features"))

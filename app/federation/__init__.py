@@ -1,5 +1,52 @@
 """Upstream identity providers: Google, Apple, generic OIDC; account linking."""
 
+from __future__ import annotations
 
-def init_app(app) -> None:
-    """Register the federation endpoints for the configured providers."""
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+
+from app.extensions import csrf, frontdesk_state
+from app.federation.login import pop_notice
+from app.federation.oidc import UpstreamCache
+from app.federation.providers import Provider, load_providers
+from app.federation.routes import bp
+
+# The one CSRF exemption of federation: Apple's form_post arrives from Apple's site and is
+# checked through its single-use `state` instead (flow.park_form_post).
+CSRF_EXEMPT_VIEWS = ("app.federation.routes.callback_form_post",)
+
+
+@dataclass
+class FederationState:
+    """Parsed provider settings and this process's caches of upstream metadata."""
+
+    providers: dict[str, Provider]
+    cache: UpstreamCache
+
+
+def init_app(app: Flask) -> None:
+    """Parse the provider settings (a bad one stops the start), register the endpoints and
+    give templates the provider buttons."""
+    state = frontdesk_state(app)
+    settings = state.settings
+    state.extras["federation"] = FederationState(
+        providers=load_providers(settings),
+        cache=UpstreamCache(ttl_seconds=settings.federation_metadata_seconds,
+                            timeout_seconds=settings.federation_http_timeout_seconds))
+    app.register_blueprint(bp)
+    for view in CSRF_EXEMPT_VIEWS:
+        csrf.exempt(view)
+    app.context_processor(_template_helpers)
+
+
+def federation_buttons() -> list[dict[str, str]]:
+    """One button per configured provider; they carry the page's interaction id along."""
+    interaction = request.values.get("interaction") or None
+    return [{"name": p.name, "kind": p.kind, "label": p.label,
+             "url": url_for("federation.start", provider=p.name, interaction=interaction)}
+            for p in frontdesk_state().extras["federation"].providers.values()]
+
+
+def _template_helpers() -> dict:
+    return {"federation_buttons": federation_buttons, "federation_notice": pop_notice}

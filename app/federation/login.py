@@ -1,0 +1,58 @@
+"""How a federated login ends: back to /login with a notice, or signed in and resumed."""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, session, url_for
+
+from app.extensions import db
+from app.models import User
+from app.models._types import utcnow
+from app.oauth.interaction import LoginResult, finish
+from app.sessions import start_login_session
+from app.triggers import TriggerAbort, run_trigger
+
+NOTICE_KEY = "fed_notice"
+GONE = "Your sign-in request has expired. Go back to the app and sign in again."
+
+
+def login_url(interaction_id: str | None) -> str:
+    if interaction_id:
+        return url_for("hosted.login", interaction=interaction_id)
+    return url_for("hosted.login")
+
+
+def back_to_login(interaction_id: str | None, message: str) -> Response:
+    """303 to the login page; the notice shows above the provider buttons there."""
+    session[NOTICE_KEY] = message
+    return redirect(login_url(interaction_id), 303)
+
+
+def pop_notice() -> str | None:
+    return session.pop(NOTICE_KEY, None) if NOTICE_KEY in session else None
+
+
+def show_message(status: int, message: str, interaction_id: str | None = None):
+    page = render_template("federation/message.html", message=message,
+                           login_url=login_url(interaction_id))
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def complete_login(user: User, amr: list[str], interaction_id: str | None,
+                   client_id: str | None) -> Response:
+    """Sign the browser in as `user` and resume the authorization request, if any."""
+    event = {"user_id": user.id, "email": user.email, "client_id": client_id}
+    try:
+        run_trigger("pre_authentication", event)
+    except TriggerAbort as exc:
+        return back_to_login(interaction_id, str(exc))
+    login = start_login_session(user.id, amr)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    run_trigger("post_authentication", {**event, "amr": list(amr)})
+    if not interaction_id:
+        return redirect(url_for("hosted.account"), 303)
+    target = finish(interaction_id, LoginResult(sub=user.id, amr=list(amr),
+                                                auth_time=login.auth_time))
+    if target is None:
+        return show_message(400, GONE)
+    return redirect(target, 303)
