@@ -1,0 +1,1 @@
+"""Frontdesk's benchmark suite: `python -m bench` (see bench/README.md)."""

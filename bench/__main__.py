@@ -1,0 +1,145 @@
+"""`python -m bench` (or `bench/run`): the whole benchmark in one command.
+
+    bench/run                       side-by-side: Frontdesk production + embedded vs oidc-provider
+    bench/run --modes production --no-reference --scenarios login,refresh -d 5
+    bench/run servers               gunicorn sync/gthread and granian, 1 and 2 workers
+    bench/run roundtrips            DB and store round trips per endpoint
+    bench/run soak --flows 100000   RSS per worker over many login flows
+    bench/run scale --users 1000000 login/token p99 at 1k users vs N users
+    bench/run report FILE.jsonl     Markdown table from earlier results
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import driver, report, servers, wrk
+from bench.hashcost import argon2_verify_cpu_ms
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _out_dir(args) -> Path:
+    out = Path(args.out) if args.out else RESULTS / time.strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {message}",
+          file=sys.stderr, flush=True)
+
+
+async def _one(target: driver.Target, scenario: str, args) -> dict:
+    if scenario in wrk.SCENARIOS and args.wrk and wrk.available():
+        return await wrk.run_scenario(target, scenario, args.duration, args.concurrency,
+                                      args.warmup)
+    return await driver.run_scenario(target, scenario, args.duration, args.concurrency,
+                                     args.warmup)
+
+
+def measure_one(target: driver.Target, scenario: str, args, jsonl: Path) -> dict:
+    """One scenario against one running target; the row goes to `jsonl` at once."""
+    row = asyncio.run(_one(target, scenario, args))
+    if scenario == "login" and target.kind == "frontdesk":
+        row["hash_cpu_ms"] = argon2_verify_cpu_ms()
+    report.write_rows(jsonl, [row])
+    _log(f"{target.name:<22} {scenario:<18} {row['ops_per_s']:>8} ops/s  "
+         f"p99 {row['p99_ms']:>7} ms  cpu/op {row['server_cpu_ms_per_op']} ms  "
+         f"driver/op {row['driver_cpu_ms_per_op']} ms  errors {row['errors']} "
+         f"{row['error_samples'][:1]}")
+    return row
+
+
+def measure(targets: list[driver.Target], scenarios: list[str], args, jsonl: Path) -> list:
+    """Scenario by scenario, every target in turn: load drift on a shared machine hits all
+    targets alike instead of whichever happened to run last."""
+    return [measure_one(target, scenario, args, jsonl)
+            for scenario in scenarios for target in targets]
+
+
+def spec_from(args) -> servers.ServeSpec:
+    return servers.ServeSpec(server=args.server, workers=args.workers,
+                             worker_class=args.worker_class, threads=args.threads)
+
+
+def run_side_by_side(args) -> list[dict]:
+    out = _out_dir(args)
+    jsonl = out / "results.jsonl"
+    scenarios = args.scenarios.split(",")
+    running, instances = [], []
+    _log(f"uptime: {Path('/proc/loadavg').read_text().strip()}")
+    with tempfile.TemporaryDirectory(prefix="fdbench-") as tmp:
+        try:
+            if args.reference:
+                running.append(servers.start_reference(Path(tmp)))
+            for mode in [m for m in args.modes.split(",") if m]:
+                instances.append(servers.prepare_frontdesk(mode, Path(tmp)))
+                running.append(servers.start_frontdesk(instances[-1], spec_from(args)))
+            rows = measure([r.target for r in running], scenarios, args, jsonl)
+        finally:
+            for server in running:
+                server.stop()
+            for inst in instances:
+                inst.cleanup()
+    (out / "results.md").write_text(report.markdown(rows))
+    print(report.markdown(rows))
+    _log(f"results in {out}")
+    return rows
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-d", "--duration", type=float, default=10.0,
+                        help="seconds per scenario (default 10)")
+    parser.add_argument("-c", "--concurrency", type=int, default=8,
+                        help="concurrent clients (default 8)")
+    parser.add_argument("-w", "--warmup", type=float, default=3.0,
+                        help="unmeasured seconds before each scenario (default 3)")
+    parser.add_argument("--scenarios", default=",".join(driver.SCENARIOS))
+    parser.add_argument("--out", help="results folder (default bench/results/<time>)")
+    parser.add_argument("--no-wrk", dest="wrk", action="store_false",
+                        help="aiohttp for discovery/JWKS too")
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="side-by-side run (the default)")
+    _common(run)
+    run.add_argument("--modes", default="production,embedded")
+    run.add_argument("--no-reference", dest="reference", action="store_false")
+    from bench import extra_commands
+
+    extra_commands.register(sub, _common)
+    rep = sub.add_parser("report", help="Markdown table from a results.jsonl")
+    rep.add_argument("jsonl")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        run_side_by_side(args)
+    elif args.command == "report":
+        print(report.markdown(report.read_rows(Path(args.jsonl))))
+    else:
+        args.handler(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Result rows (JSON lines) to Markdown tables, with the ratio to the reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.driver import SCENARIOS
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with path.open("a") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _ratio(mine, theirs) -> str:
+    if not mine or not theirs:
+        return "–"
+    return f"{mine / theirs:.2f}×"
+
+
+def _reference_rows(rows: list[dict]) -> dict[str, dict]:
+    return {r["scenario"]: r for r in rows if r["kind"] == "reference"}
+
+
+def cpu_excluding_hash(row: dict) -> float | None:
+    """Login flow CPU per op minus one argon2id verification (measured, same parameters)."""
+    hash_ms = row.get("hash_cpu_ms")
+    if row["scenario"] != "login" or hash_ms is None or row["server_cpu_ms_per_op"] is None:
+        return None
+    return round(row["server_cpu_ms_per_op"] - hash_ms, 3)
+
+
+HEADER = ("| target | scenario | ops/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/op "
+          "| ratio CPU/op vs ref | ops/s vs ref | peak RSS/worker MiB |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def table(rows: list[dict]) -> str:
+    """One line per (target, scenario), reference rows included, ratios against them."""
+    refs = _reference_rows(rows)
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    lines = [HEADER]
+    for row in sorted(rows, key=lambda r: (r["kind"] == "reference", r["target"],
+                                           order.get(r["scenario"], 99))):
+        ref = refs.get(row["scenario"]) if row["kind"] != "reference" else None
+        cpu = _fmt(row["server_cpu_ms_per_op"], 3)
+        excl = cpu_excluding_hash(row)
+        if excl is not None:
+            cpu += f" ({excl:.3f} excl. hash)"
+        ratio = _ratio(row["server_cpu_ms_per_op"], ref and ref["server_cpu_ms_per_op"])
+        if excl is not None and ref:
+            ratio += f" ({_ratio(excl, ref['server_cpu_ms_per_op'])} excl. hash)"
+        lines.append(
+            f"| {row['target']} | {row['scenario']} | {_fmt(row['ops_per_s'], 1)} "
+            f"| {_fmt(row['p50_ms'])} | {_fmt(row['p95_ms'])} | {_fmt(row['p99_ms'])} "
+            f"| {row['errors']} | {cpu} | {ratio if ref else '–'} "
+            f"| {_ratio(row['ops_per_s'], ref and ref['ops_per_s']) if ref else '–'} "
+            f"| {_fmt(row['server_max_peak_rss_mib'], 1)} |")
+    return "\n".join(lines)
+
+
+def context_lines(rows: list[dict]) -> str:
+    seen, lines = set(), []
+    for row in rows:
+        key = (row["target"], json.dumps(row.get("settings", {}), sort_keys=True))
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"- **{row['target']}**: " + ", ".join(
+            f"{k} {v}" for k, v in row.get("settings", {}).items()))
+    loads = [r["loadavg"] for r in rows]
+    if loads:
+        lines.append(f"- load average (1 min) during the rows: {min(loads):.2f}–{max(loads):.2f}")
+    return "\n".join(lines)
+
+
+def markdown(rows: list[dict], title: str = "Results") -> str:
+    return f"## {title}\n\n{table(rows)}\n\n{context_lines(rows)}\n"
