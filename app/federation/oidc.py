@@ -185,7 +185,8 @@ def check_id_token_claims(claims: dict[str, Any], *, issuers: list[str], client_
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise UpstreamError("id_token_invalid_claims", str(exc)) from None
+        claim = getattr(exc, "claim", "")
+        raise UpstreamError("id_token_invalid_claims", f"{claim}: {exc}") from None
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != client_id:
         raise UpstreamError("id_token_invalid_claims", "azp")
