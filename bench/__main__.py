@@ -25,6 +25,15 @@ from bench.hashcost import argon2_verify_cpu_ms
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def run_async(coroutine):
+    """uvloop when installed (the `bench` extra): the driver must not be the bottleneck."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def _out_dir(args) -> Path:
     out = Path(args.out) if args.out else RESULTS / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -46,7 +55,7 @@ async def _one(target: driver.Target, scenario: str, args) -> dict:
 
 def measure_one(target: driver.Target, scenario: str, args, jsonl: Path) -> dict:
     """One scenario against one running target; the row goes to `jsonl` at once."""
-    row = asyncio.run(_one(target, scenario, args))
+    row = run_async(_one(target, scenario, args))
     if scenario == "login" and target.kind == "frontdesk":
         row["hash_cpu_ms"] = argon2_verify_cpu_ms()
     report.write_rows(jsonl, [row])
