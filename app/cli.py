@@ -304,60 +304,42 @@ def keys_rotate(as_json):
 
 
 def _demo_password(instance: Path) -> str:
-    """The demo user's password, generated once and kept in instance/ (mode 0600)."""
     path = instance / "demo_password"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write("demo-" + secrets.token_urlsafe(9))
-    return path.read_text().strip()
+    if path.exists():
+        return path.read_text().strip()
+    value = "demo-" + secrets.token_urlsafe(9)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
 
 
-def _ensure_demo_client(settings) -> None:
-    """Create the demo client, or point it at the current issuer if that changed."""
-    from app.demo import DEMO_CLIENT_ID, demo_client_secret, demo_post_logout_uri, demo_redirect_uri
+@main.command("demo")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def demo_command(as_json):
+    """Create (once) the demo client and a demo user; print where to click."""
+    from app.demo import (DEMO_CLIENT_ID, demo_client_secret, demo_post_logout_uri,
+                          demo_redirect_uri)
 
-    client = db.session.get(Client, DEMO_CLIENT_ID)
-    if client is None:
+    _upgrade_database()
+    settings = _settings()
+    if db.session.get(Client, DEMO_CLIENT_ID) is None:
         create_client(name="Frontdesk demo app", client_id=DEMO_CLIENT_ID,
                       client_secret=demo_client_secret(settings),
                       redirect_uris=[demo_redirect_uri(settings)],
                       post_logout_redirect_uris=[demo_post_logout_uri(settings)],
                       is_first_party=True)
-        return
-    client.redirect_uris = [demo_redirect_uri(settings)]
-    client.post_logout_redirect_uris = [demo_post_logout_uri(settings)]
-    client.set_secret(demo_client_secret(settings))
-
-
-def _ensure_demo_user(settings, email: str, password: str) -> None:
-    user = User.find_by_email(email)
-    if user is None:
-        create_user(settings, email=email, password=password, verified=True,
-                    attributes={"name": "Demo User"})
-    elif not verify_password(settings, user.password_hash, password):
-        user.password_hash = hash_password(settings, password)  # instance/ was reset
-
-
-@main.command("demo")
-@json_option
-@with_appcontext
-def demo_command(as_json):
-    """Create (once) the demo client and a demo user; print where to click."""
-    from app.demo import DEMO_CLIENT_ID
-
-    _upgrade_database()
-    settings = _settings()
     email = "demo@example.com"
     password = _demo_password(Path(settings.instance_path))
-    _ensure_demo_client(settings)
-    _ensure_demo_user(settings, email, password)
+    if User.find_by_email(email) is None:
+        create_user(settings, email=email, password=password, verified=True,
+                    attributes={"name": "Demo User"})
     db.session.commit()
     data = {"url": settings.issuer + "/demo", "email": email, "password": password,
-            "client_id": DEMO_CLIENT_ID, "issuer": settings.issuer}
+            "client_id": DEMO_CLIENT_ID}
     _emit(data, as_json, (
-        f"\n  Frontdesk demo ready. Open {data['url']}\n"
-        f"  and sign in as {email} / {password}\n"))
+        f"\n  Open {data['url']} and sign in as {email} / {password}\n"))
 
 
 def _register_user_pool_commands() -> None:
