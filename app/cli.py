@@ -1,7 +1,8 @@
 """The `frontdesk` command (DESIGN.md "CLI contract").
 
-Every command that creates something accepts --json and then prints exactly one JSON object
-on stdout. Wrong input prints one line on stderr and exits 1, with nothing half-written.
+Every command accepts --json and then prints exactly one JSON object on stdout (logs, such
+as Alembic's, go to stderr). Wrong input prints one line on stderr and exits 1, with nothing
+half-written: each command commits once, at its end.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.accounts.mfa import store_totp_secret
+from app.accounts.passwords import hash_password, verify_password
 from app.accounts.users import UserError, create_user, describe_user, normalize_email
+from app.config import ConfigError
+from app.errors import is_unavailable
 from app.extensions import db, frontdesk_state
 from app.keys import ensure_signing_keys, rotate_keys
 from app.models import Client, SigningKey, User
 from app.oauth.clients import ClientError, create_client, describe_client
+
+FLASK_ONLY_OPTIONS = {"env_file", "app", "debug"}
 
 
 def _settings():
@@ -31,27 +38,73 @@ def _settings():
 
 def _emit(data, as_json: bool, text: str | None = None) -> None:
     if as_json:
-        click.echo(json.dumps(data, sort_keys=False, default=str))
+        click.echo(json.dumps(data, default=str))
     else:
         click.echo(text if text is not None else json.dumps(data, indent=2, default=str))
 
 
 def _fail(message: str):
     db.session.rollback()
-    raise click.ClickException(message)
+    raise click.ClickException(message.splitlines()[0] if message else "failed")
+
+
+def _commit(what: str) -> None:
+    """Commit, turning a lost race on a unique key into a one-line error."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        _fail(f"{what} already exists")
+
+
+def _create_cli_app():
+    """create_app() for the CLI: a configuration error is one line, not a traceback."""
+    try:
+        return create_app()
+    except (ConfigError, ValueError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+class FrontdeskGroup(FlaskGroup):
+    """Flask's CLI group without Flask's generic options (--app, --env-file, --debug);
+    a backend that is down or a bad setting ends the command with one line on stderr."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params = [p for p in self.params if p.name not in FLASK_ONLY_OPTIONS]
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            if is_unavailable(exc):  # the app context's teardown rolls the session back
+                raise click.ClickException(
+                    f"database or store unavailable ({exc.__class__.__name__})") from None
+            raise
 
 
 def _upgrade_database() -> None:
-    from flask_migrate import upgrade
+    """Apply pending migrations (Alembic logs to stderr) and create the signing keys."""
+    from alembic import command
 
-    upgrade()
+    config = current_app.extensions["migrate"].migrate.get_config()
+    command.upgrade(config, "head")
     ensure_signing_keys(_settings().secret_key)
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
+@click.group(cls=FrontdeskGroup, create_app=_create_cli_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False, set_debug_flag=False)
 def main() -> None:
-    """Frontdesk: OAuth 2.0 / OpenID Connect provider with hosted login pages."""
+    """Frontdesk: OAuth 2.0 / OpenID Connect provider with hosted login pages.
+
+    Configuration comes from FRONTDESK_* environment variables (and ./.env).
+    """
+
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print exactly one JSON object on stdout")
 
 
 @main.command("run")
@@ -59,7 +112,10 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Serve with the development server; migrates the database first."""
+    """Serve with the development server; migrates the database first.
+
+    For production use gunicorn (see README: gunicorn -c gunicorn.conf.py wsgi:app).
+    """
     _upgrade_database()
     settings = _settings()
     click.echo(f"Frontdesk {settings.env} server on http://{host}:{port}  "
@@ -85,19 +141,21 @@ def clients_group() -> None:
 
 @clients_group.command("create")
 @click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="Exact redirect URI (repeat for several; one at least for the code grant)")
 @click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
 @click.option("--public", is_flag=True, help="No secret; PKCE required (SPA, native app)")
-@click.option("--grant-type", "grant_types", multiple=True)
-@click.option("--scope", "scopes", multiple=True)
+@click.option("--grant-type", "grant_types", multiple=True,
+              help="authorization_code, refresh_token, client_credentials")
+@click.option("--scope", "scopes", multiple=True, help="Allowed scope (repeat)")
 @click.option("--auth-method", type=click.Choice(
     ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]))
 @click.option("--first-party", is_flag=True, help="Skip the consent page")
-@click.option("--client-id")
-@click.option("--client-secret")
+@click.option("--client-id", help="Fixed client id (config as code)")
+@click.option("--client-secret", help="Fixed client secret (config as code)")
 @click.option("--jwks-uri", help="For private_key_jwt: where the client publishes its keys")
 @click.option("--jwks", "jwks_json", help="For private_key_jwt: the client's JWKS as JSON")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def clients_create(name, redirect_uris, post_logout_uris, public, grant_types, scopes,
                    auth_method, first_party, client_id, client_secret, jwks_uri, jwks_json,
@@ -118,16 +176,16 @@ def clients_create(name, redirect_uris, post_logout_uris, public, grant_types, s
             grant_types=list(grant_types) or None, scopes=list(scopes) or None,
             auth_method=auth_method, is_first_party=first_party, client_id=client_id,
             client_secret=client_secret, **extra)
-        db.session.commit()
     except ClientError as exc:
         _fail(str(exc))
+    _commit(f"client {client_id or new.client.client_id!r}")
     data = describe_client(new.client) | {"client_secret": new.client_secret}
     _emit(data, as_json, f"client_id:     {new.client.client_id}\n"
                          f"client_secret: {new.client_secret or '(public client)'}")
 
 
 @clients_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def clients_list(as_json):
     """List clients."""
@@ -145,7 +203,7 @@ def _client_or_fail(client_id: str) -> Client:
 
 @clients_group.command("show")
 @click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def clients_show(client_id, as_json):
     """Show one client."""
@@ -154,12 +212,13 @@ def clients_show(client_id, as_json):
 
 @clients_group.command("delete")
 @click.argument("client_id")
+@json_option
 @with_appcontext
-def clients_delete(client_id):
-    """Delete a client and every token issued to it."""
+def clients_delete(client_id, as_json):
+    """Delete a client and every token and consent issued to it."""
     db.session.delete(_client_or_fail(client_id))
     db.session.commit()
-    click.echo(f"deleted client {client_id}", err=True)
+    _emit({"deleted": client_id}, as_json, f"deleted client {client_id}")
 
 
 # --- users -----------------------------------------------------------------------------
@@ -174,9 +233,9 @@ def users_group() -> None:
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--verified", is_flag=True, help="Mark the e-mail address as verified")
-@click.option("--group", "groups", multiple=True)
+@click.option("--group", "groups", multiple=True, help="Group to join (repeat)")
 @click.option("--totp-secret", help="Base32 TOTP secret: MFA already enrolled")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def users_create(email, password, verified, groups, totp_secret, as_json):
     """Create a user."""
@@ -186,9 +245,9 @@ def users_create(email, password, verified, groups, totp_secret, as_json):
                            groups=list(groups))
         if totp_secret:
             store_totp_secret(settings, user, totp_secret, enabled=True)
-        db.session.commit()
     except (UserError, ValueError) as exc:
         _fail(str(exc))
+    _commit(f"a user with e-mail {email}")
     _emit(describe_user(user), as_json, f"created user {user.email} (sub {user.id})")
 
 
@@ -203,7 +262,7 @@ def _user_or_fail(email: str) -> User:
 
 
 @users_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def users_list(as_json):
     """List users."""
@@ -214,52 +273,60 @@ def users_list(as_json):
 
 @users_group.command("show")
 @click.argument("email")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def users_show(email, as_json):
     """Show one user."""
     _emit(describe_user(_user_or_fail(email)), as_json)
 
 
-def _set_status(email: str, status: str) -> None:
+def _end_sessions(user_id: str) -> None:
     from app.sessions import end_user_sessions
 
+    end_user_sessions(frontdesk_state().store, user_id)
+
+
+def _set_status(email: str, status: str, as_json: bool) -> None:
     user = _user_or_fail(email)
+    store = frontdesk_state().store
+    store.ping()  # fail before changing anything if sessions could not be ended
     user.status = status
     db.session.commit()
     if status == "disabled":
-        end_user_sessions(frontdesk_state().store, user.id)
-    click.echo(f"{user.email}: {status}", err=True)
+        _end_sessions(user.id)
+    _emit(describe_user(user), as_json, f"{user.email}: {status}")
 
 
 @users_group.command("disable")
 @click.argument("email")
+@json_option
 @with_appcontext
-def users_disable(email):
-    """Disable a user: no login, sessions ended."""
-    _set_status(email, "disabled")
+def users_disable(email, as_json):
+    """Disable a user: no login, browser sessions ended."""
+    _set_status(email, "disabled", as_json)
 
 
 @users_group.command("enable")
 @click.argument("email")
+@json_option
 @with_appcontext
-def users_enable(email):
+def users_enable(email, as_json):
     """Enable a disabled user."""
-    _set_status(email, "enabled")
+    _set_status(email, "enabled", as_json)
 
 
 @users_group.command("delete")
 @click.argument("email")
+@json_option
 @with_appcontext
-def users_delete(email):
-    """Delete a user with their tokens, consents and links."""
-    from app.sessions import end_user_sessions
-
+def users_delete(email, as_json):
+    """Delete a user with their sessions, tokens, consents and links."""
     user = _user_or_fail(email)
-    end_user_sessions(frontdesk_state().store, user.id)
+    user_id = user.id
+    _end_sessions(user_id)
     db.session.delete(user)
     db.session.commit()
-    click.echo(f"deleted user {email}", err=True)
+    _emit({"deleted": email, "id": user_id}, as_json, f"deleted user {email}")
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -278,7 +345,7 @@ def _describe_key(key: SigningKey) -> dict:
 
 
 @keys_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def keys_list(as_json):
     """List signing keys and their state (next, active, retired)."""
@@ -289,7 +356,7 @@ def keys_list(as_json):
 
 
 @keys_group.command("rotate")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @with_appcontext
 def keys_rotate(as_json):
     """Promote the published next key to active; retire the old one (still published)."""
@@ -304,42 +371,60 @@ def keys_rotate(as_json):
 
 
 def _demo_password(instance: Path) -> str:
+    """The demo user's password, generated once and kept in instance/ (mode 0600)."""
     path = instance / "demo_password"
-    if path.exists():
-        return path.read_text().strip()
-    value = "demo-" + secrets.token_urlsafe(9)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("demo-" + secrets.token_urlsafe(9))
+    return path.read_text().strip()
 
 
-@main.command("demo")
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def demo_command(as_json):
-    """Create (once) the demo client and a demo user; print where to click."""
-    from app.demo import (DEMO_CLIENT_ID, demo_client_secret, demo_post_logout_uri,
-                          demo_redirect_uri)
+def _ensure_demo_client(settings) -> None:
+    """Create the demo client, or point it at the current issuer if that changed."""
+    from app.demo import DEMO_CLIENT_ID, demo_client_secret, demo_post_logout_uri, demo_redirect_uri
 
-    _upgrade_database()
-    settings = _settings()
-    if db.session.get(Client, DEMO_CLIENT_ID) is None:
+    client = db.session.get(Client, DEMO_CLIENT_ID)
+    if client is None:
         create_client(name="Frontdesk demo app", client_id=DEMO_CLIENT_ID,
                       client_secret=demo_client_secret(settings),
                       redirect_uris=[demo_redirect_uri(settings)],
                       post_logout_redirect_uris=[demo_post_logout_uri(settings)],
                       is_first_party=True)
-    email = "demo@example.com"
-    password = _demo_password(Path(settings.instance_path))
-    if User.find_by_email(email) is None:
+        return
+    client.redirect_uris = [demo_redirect_uri(settings)]
+    client.post_logout_redirect_uris = [demo_post_logout_uri(settings)]
+    client.set_secret(demo_client_secret(settings))
+
+
+def _ensure_demo_user(settings, email: str, password: str) -> None:
+    user = User.find_by_email(email)
+    if user is None:
         create_user(settings, email=email, password=password, verified=True,
                     attributes={"name": "Demo User"})
+    elif not verify_password(settings, user.password_hash, password):
+        user.password_hash = hash_password(settings, password)  # instance/ was reset
+
+
+@main.command("demo")
+@json_option
+@with_appcontext
+def demo_command(as_json):
+    """Create (once) the demo client and a demo user; print where to click."""
+    from app.demo import DEMO_CLIENT_ID
+
+    _upgrade_database()
+    settings = _settings()
+    email = "demo@example.com"
+    password = _demo_password(Path(settings.instance_path))
+    _ensure_demo_client(settings)
+    _ensure_demo_user(settings, email, password)
     db.session.commit()
     data = {"url": settings.issuer + "/demo", "email": email, "password": password,
-            "client_id": DEMO_CLIENT_ID}
+            "client_id": DEMO_CLIENT_ID, "issuer": settings.issuer}
     _emit(data, as_json, (
-        f"\n  Open {data['url']} and sign in as {email} / {password}\n"))
+        f"\n  Frontdesk demo ready. Open {data['url']}\n"
+        f"  and sign in as {email} / {password}\n"))
 
 
 def _register_user_pool_commands() -> None:

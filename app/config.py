@@ -12,8 +12,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 PREFIX = "FRONTDESK_"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(ValueError):
@@ -234,57 +237,125 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
             values[name] = _coerce(name, raw, hints[name])
         else:
             extra[name] = raw
-    if "env" in values and values["env"] == "production":
+    values.update(overrides)
+    if values.get("env") == "production":  # development conveniences are opt-in there
         values.setdefault("demo_enabled", False)
         values.setdefault("theme_preview_enabled", False)
-    values.update(overrides)
     values.setdefault("extra", extra)
     settings = Settings(**values)
-    return _complete(settings)
+    return _complete(settings, explicit=set(values))
 
 
-def _complete(settings: Settings) -> Settings:
+def _complete(settings: Settings, explicit: set[str]) -> Settings:
     """Fill instance-dependent defaults and validate."""
     if settings.env not in {"development", "production"}:
-        raise ConfigError("FRONTDESK_ENV must be development or production")
+        raise ConfigError(f"{PREFIX}ENV must be development or production")
     instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
     changes: dict[str, Any] = {"instance_path": str(instance)}
     if settings.is_production:
-        missing = [n for n in ("secret_key", "database_url") if not getattr(settings, n)]
-        if "FRONTDESK_ISSUER" not in os.environ and settings.issuer == Settings.issuer:
-            missing.append("issuer")
-        if missing:
-            raise ConfigError("production needs " + ", ".join(
-                f"{PREFIX}{m.upper()}" for m in missing))
-        if len(settings.secret_key) < 32:
-            raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
-    if not settings.database_url:
-        changes["database_url"] = f"sqlite:///{instance / 'frontdesk.db'}"
+        _check_production(settings, explicit)
+    _check_values(settings)
+    if settings.database_url:
+        changes["database_url"] = _normalize_database_url(settings)
+    else:
+        database = instance / "frontdesk.db"
+        _create_private_file(database)
+        changes["database_url"] = f"sqlite:///{database}"
     if not settings.secret_key:
         changes["secret_key"] = _persisted_secret(instance / "secret_key")
     if not settings.mail_outbox:
         changes["mail_outbox"] = str(instance / "outbox")
-    if settings.mail_backend not in {"smtp", "console", "file"}:
-        raise ConfigError(f"{PREFIX}MAIL_BACKEND must be smtp, console or file")
-    if settings.mfa_policy not in {"off", "optional", "required"}:
-        raise ConfigError(f"{PREFIX}MFA_POLICY must be off, optional or required")
-    if settings.argon2_memory_kib < 19456 or settings.argon2_time_cost < 2:
-        raise ConfigError("argon2 parameters below the OWASP minimum (19456 KiB, t=2)")
-    if not settings.issuer.startswith(("http://", "https://")) or settings.issuer.endswith("/"):
-        raise ConfigError(f"{PREFIX}ISSUER must be an http(s) URL without a trailing slash")
     return dataclasses.replace(settings, **changes)
 
 
-def _persisted_secret(path: Path) -> str:
-    """Read a generated secret, creating it with mode 0600 on first use."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
+def _check_production(settings: Settings, explicit: set[str]) -> None:
+    """Production never runs on generated secrets, a guessed issuer or a default database."""
+    missing = [n for n in ("secret_key", "issuer", "database_url")
+               if n not in explicit or not getattr(settings, n)]
+    if missing:
+        raise ConfigError("production needs " + ", ".join(
+            f"{PREFIX}{m.upper()}" for m in missing))
+    if len(settings.secret_key) < 32:
+        raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
+    host = urlsplit(settings.issuer).hostname or ""
+    if not settings.is_https and host not in LOOPBACK_HOSTS:
+        raise ConfigError(f"{PREFIX}ISSUER must be an https URL in production")
+    if settings.database_url.rstrip("/") in {"sqlite:", "sqlite://", "sqlite:///:memory:"}:
+        raise ConfigError(f"{PREFIX}DATABASE_URL must name a persistent database")
+
+
+def _check_values(settings: Settings) -> None:
+    checks = [
+        (settings.mail_backend in {"smtp", "console", "file"},
+         "MAIL_BACKEND must be smtp, console or file"),
+        (settings.mfa_policy in {"off", "optional", "required"},
+         "MFA_POLICY must be off, optional or required"),
+        (settings.argon2_memory_kib >= 19456 and settings.argon2_time_cost >= 2
+         and settings.argon2_parallelism >= 1,
+         "ARGON2_* parameters are below the OWASP minimum (19456 KiB, t=2, p=1)"),
+        (settings.issuer.startswith(("http://", "https://")) and not settings.issuer.endswith("/")
+         and bool(urlsplit(settings.issuer).hostname),
+         "ISSUER must be an http(s) URL without a trailing slash"),
+        (not settings.redis_url or settings.redis_url.startswith(REDIS_SCHEMES),
+         "REDIS_URL must start with redis://, rediss:// or unix://"),
+        (settings.session_idle_seconds >= 1 and settings.session_absolute_seconds >= 1,
+         "SESSION_IDLE_SECONDS and SESSION_ABSOLUTE_SECONDS must be at least 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(PREFIX + message)
+    hints = get_type_hints(Settings)
+    for f in dataclasses.fields(Settings):
+        if hints[f.name] is int and getattr(settings, f.name) < 0:
+            raise ConfigError(f"{PREFIX}{f.name.upper()} must not be negative")
+
+
+def _normalize_database_url(settings: Settings) -> str:
+    """Accept the usual spellings of a PostgreSQL URL; refuse databases we do not support."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL is not a database URL") from None
+    if url.drivername in {"postgres", "postgresql"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
+        raise ConfigError(f"{PREFIX}DATABASE_URL must be sqlite:///PATH or "
+                          "postgresql+psycopg://USER@HOST:PORT/DB")
+    return url.render_as_string(hide_password=False)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (the SQLite database holds
+    password hashes and sealed keys; SQLite gives its -wal/-shm files the same mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _persisted_secret(path: Path) -> str:
+    """Read a generated secret, creating it with mode 0600 on first use.
+
+    The file appears complete or not at all (written aside, then hard-linked into place),
+    so processes starting together all read the same secret.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temp, path)
+        except FileExistsError:  # another process won the race: use its secret
+            pass
+        finally:
+            temp.unlink()
+    value = path.read_text().strip()
+    if not value:
+        raise ConfigError(f"{path} is empty: delete it or set {PREFIX}SECRET_KEY")
     return value
