@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +38,27 @@ class RefreshToken(db.Model):
     successor_hash: Mapped[str | None] = mapped_column(String(64))
     revoked: Mapped[bool] = mapped_column(default=False)
 
+    # --- Authlib TokenMixin (duck-typed) --------------------------------------------------
+
+    def check_client(self, client: Any) -> bool:
+        return self.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.scope or ""
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - utcnow()).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return bool(self.revoked)
+
+    @property
+    def amr_list(self) -> list[str]:
+        return [v for v in (self.amr or "").split() if v]
+
 
 class Consent(db.Model):
     __tablename__ = "consents"
@@ -48,3 +70,10 @@ class Consent(db.Model):
         String(128), ForeignKey("clients.client_id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(Text, default="")
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def scopes(self) -> set[str]:
+        return set((self.scope or "").split())
+
+    def covers(self, scopes: list[str]) -> bool:
+        return set(scopes) <= self.scopes
