@@ -93,6 +93,8 @@ class Settings:
         "Attributes asked for at sign-up, comma separated"))
     cors_origins: str = field(default="", metadata=_meta(
         "Extra origins allowed to call the token/userinfo/JWKS endpoints, comma separated"))
+    groups_claim: str = field(default="groups", metadata=_meta(
+        "Name of the claim that lists the user's groups in ID/access tokens and userinfo"))
 
     login_max_failures: int = field(default=5, metadata=_meta(
         "Failed logins for one account before a temporary lockout"))
