@@ -22,6 +22,7 @@ from app import create_app
 from app.accounts.mfa import store_totp_secret
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.users import UserError, create_user, describe_user, normalize_email
+from app.cli_calibrate import hash_calibrate_command
 from app.config import ConfigError
 from app.errors import is_unavailable
 from app.extensions import db, frontdesk_state
@@ -437,6 +438,9 @@ def _register_user_pool_commands() -> None:
 
 
 _register_user_pool_commands()
+
+
+main.add_command(hash_calibrate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
