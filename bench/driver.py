@@ -125,8 +125,8 @@ class Tally:
 
 
 async def _worker(ctx: Context, operation: Operation, state, deadline: float,
-                  tally: Tally) -> None:
-    while time.monotonic() < deadline:
+                  tally: Tally, max_ops: int | None = None) -> None:
+    while time.monotonic() < deadline and (max_ops is None or len(tally.latencies_ms) < max_ops):
         started = time.perf_counter()
         try:
             await operation(ctx, state)
@@ -152,7 +152,7 @@ def new_session(concurrency: int) -> aiohttp.ClientSession:
 
 
 async def run_scenario(target: Target, scenario: str, duration: float,
-                       concurrency: int, warmup: float = 0.0) -> dict:
+                       concurrency: int, warmup: float = 0.0, max_ops: int | None = None) -> dict:
     """One scenario against one target; returns the result row (a dict, one JSON line)."""
     prepare, operation = REGISTRY[scenario]
     async with new_session(concurrency) as http:
@@ -163,16 +163,16 @@ async def run_scenario(target: Target, scenario: str, duration: float,
             deadline = time.monotonic() + warmup
             await asyncio.gather(*(_worker(ctx, operation, state, deadline, Tally())
                                    for state in states))
-        return await _measure(ctx, scenario, operation, states, duration)
+        return await _measure(ctx, scenario, operation, states, duration, max_ops)
 
 
 async def _measure(ctx: Context, scenario: str, operation: Operation, states: list,
-                   duration: float) -> dict:
+                   duration: float, max_ops: int | None = None) -> dict:
     tally = Tally()
     target = ctx.target
     before, driver_before = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
     started = time.monotonic()
-    await asyncio.gather(*(_worker(ctx, operation, state, started + duration, tally)
+    await asyncio.gather(*(_worker(ctx, operation, state, started + duration, tally, max_ops)
                            for state in states))
     elapsed = time.monotonic() - started
     after, driver_after = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
