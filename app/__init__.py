@@ -61,6 +61,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from app import models  # noqa: F401  (registers the tables)
+    from app.hosted.i18n import select_locale
     from app.keys import KeyRing
     from app.logs import install_log_redaction
     from app.sessions import StoreSessionInterface
@@ -69,7 +70,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     app.session_interface = StoreSessionInterface()
     install_log_redaction(app)
     with app.app_context():

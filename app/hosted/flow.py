@@ -1,0 +1,89 @@
+"""The end of every way in (password, MFA, sign-up confirmation): the second factor when
+the user has one (or must enrol), then the login session and the interaction's finish().
+
+Between the password and the second factor the user is *pending*: known in this browser's
+session, not signed in, for at most PENDING_SECONDS.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from flask import Response, session, url_for
+
+from app.extensions import db, frontdesk_state
+from app.hosted.pages import origin, render_page, see_other
+from app.models import User, record_event
+from app.oauth.interaction import LoginResult, finish
+from app.sessions import start_login_session
+from app.triggers import run_trigger
+
+PENDING_KEY = "fd_pending"
+PENDING_SECONDS = 600
+AMR_PASSWORD = ["pwd"]
+AMR_TOTP = ["pwd", "otp", "mfa"]  # RFC 8176: password, one-time password, multiple factors
+AMR_RECOVERY = ["pwd", "mfa"]
+
+
+def set_pending(user: User, interaction_id: str | None, *, enroll: bool = False) -> None:
+    session.regenerate()  # a new id once the password is known (no fixation)
+    session[PENDING_KEY] = {"uid": user.id, "interaction": interaction_id, "enroll": enroll,
+                            "expires_at": time.time() + PENDING_SECONDS}
+
+
+def pending_user() -> tuple[User | None, dict]:
+    """The user between password and second factor, or (None, {})."""
+    pending = session.get(PENDING_KEY) or {}
+    if not pending or pending.get("expires_at", 0) < time.time():
+        session.pop(PENDING_KEY, None)
+        return None, {}
+    user = db.session.get(User, pending["uid"])
+    if user is None or not user.is_enabled:
+        session.pop(PENDING_KEY, None)
+        return None, {}
+    return user, pending
+
+
+def after_password(user: User, interaction_id: str | None) -> Response:
+    """Password (or e-mail code) accepted: second factor, enrolment, or done."""
+    policy = frontdesk_state().settings.mfa_policy
+    if policy != "off" and user.totp_enabled:
+        set_pending(user, interaction_id)
+        return see_other(url_for("hosted.mfa", interaction=interaction_id))
+    if policy == "required":
+        set_pending(user, interaction_id, enroll=True)
+        return see_other(url_for("hosted.mfa_setup", interaction=interaction_id))
+    return complete_login(user, AMR_PASSWORD, interaction_id)
+
+
+def sign_in(user: User, amr: list[str]) -> int:
+    """Start the login session; returns auth_time."""
+    session.pop(PENDING_KEY, None)
+    state = start_login_session(user.id, amr)
+    user.last_login_at = datetime.now(UTC)
+    where = origin()
+    record_event("login_success", user_id=user.id, client_id=where.client_id, ip=where.ip,
+                 amr=list(amr))
+    db.session.commit()
+    run_trigger("post_authentication", {"user_id": user.id, "email": user.email,
+                                        "client_id": where.client_id, "amr": list(amr)})
+    return state.auth_time
+
+
+def next_url(user_id: str, amr: list[str], auth_time: int,
+             interaction_id: str | None) -> str | None:
+    """Where a signed-in user goes: back to the protocol, or the account page. None: the
+    interaction is gone."""
+    if not interaction_id:
+        return url_for("hosted.account")
+    return finish(interaction_id, LoginResult(sub=user_id, amr=list(amr), auth_time=auth_time,
+                                              acr=None))
+
+
+def complete_login(user: User, amr: list[str], interaction_id: str | None) -> Response:
+    auth_time = sign_in(user, amr)
+    url = next_url(user.id, amr, auth_time, interaction_id)
+    if url is None:
+        return render_page("hosted/expired.html", status=400)
+    return see_other(url)

@@ -1,0 +1,54 @@
+"""Language of the pages and mails: the switcher's choice, then the client's ui_locales
+(OIDC Core §3.1.2.1), then Accept-Language; English by default."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context, request, session, url_for
+
+LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+SESSION_KEY = "fd_lang"
+
+
+def match_language(tag: str | None) -> str | None:
+    """`de-CH` -> `de`; None when we have no catalog for it."""
+    if not tag:
+        return None
+    primary = tag.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    chosen = match_language(request.args.get("lang")) or match_language(session.get(SESSION_KEY))
+    if chosen:
+        return chosen
+    for tag in g.get("fd_ui_locales") or ():
+        if match_language(tag):
+            return match_language(tag)
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def remember_language_choice() -> None:
+    """A `?lang=` link from the switcher sticks for the rest of the browser session."""
+    chosen = match_language(request.args.get("lang"))
+    if chosen and session.get(SESSION_KEY) != chosen:
+        session[SESSION_KEY] = chosen
+
+
+def language_links(current: str) -> list[dict]:
+    """The switcher: the current page in each language (GET links; no JavaScript)."""
+    if request.endpoint is None or request.method != "GET":
+        args = {k: v for k, v in request.args.items() if k == "interaction"}
+        endpoint = request.endpoint if request.endpoint else "hosted.login"
+    else:
+        args = {k: v for k, v in request.args.items() if k != "lang"}
+        endpoint = request.endpoint
+    values = dict(request.view_args or {}) | args
+    links = []
+    for code, label in LANGUAGES.items():
+        links.append({"code": code, "label": label, "current": code == current,
+                      "url": url_for(endpoint, **values, lang=code)})
+    return links
