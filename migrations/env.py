@@ -1,27 +1,23 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
+from sqlalchemy import text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Alembic's log lines go to stderr (alembic.ini), never stdout: `--json` output stays clean.
+# Keep the loggers that exist already (the app's, werkzeug's): the default would silence them.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+MIGRATION_LOCK_KEY = 0x46524F4E54  # "FRONT"
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
@@ -114,7 +110,18 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            lock_migrations(connection)
             context.run_migrations()
+
+
+def lock_migrations(connection):
+    """Processes starting together against one PostgreSQL database migrate one at a time.
+
+    The lock is held until the migration transaction ends (PostgreSQL DDL is transactional),
+    and the version table is read after it is taken, so the later process finds nothing to do.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 if context.is_offline_mode():

@@ -60,9 +60,8 @@ def postgres_schema():
     if not TEST_DATABASE_URL:
         return None
     _reset_postgres_schema()
-    from app.extensions import Base
-
     import app.models  # noqa: F401
+    from app.extensions import Base
 
     engine = create_engine(TEST_DATABASE_URL)
     Base.metadata.create_all(engine)

@@ -102,17 +102,33 @@ def _wait_ready(server: LiveServer, timeout: float = 60) -> None:
     raise RuntimeError(f"server did not become ready:\n{server.log()}")
 
 
-def fresh_database(name: str) -> str:
-    """An empty PostgreSQL database beside the test one (live servers run the migrations)."""
+def fresh_database(name: str, admin_url: str | None = None) -> str:
+    """An empty PostgreSQL database beside the test one (live servers run the migrations).
+
+    `admin_url` is a database to connect to for CREATE DATABASE (default: the test one).
+    """
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    engine = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    admin_url = admin_url or TEST_DATABASE_URL
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, admin_url: str | None = None) -> None:
+    """Drop a database made by fresh_database (closing whatever still uses it)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = create_engine(admin_url or TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _flush_prefix(prefix: str) -> None:
