@@ -7,6 +7,7 @@ decrypted as a signing key and vice versa.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -15,6 +16,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = "v1"
+NONCE_BYTES = 12  # 96-bit random nonce per message (NIST SP 800-38D)
+TAG_BYTES = 16
 
 
 class SecretBoxError(ValueError):
@@ -28,18 +31,26 @@ def _derive(secret_key: str, purpose: str) -> AESGCM:
 
 
 def seal(secret_key: str, purpose: str, plaintext: str) -> str:
-    nonce = os.urandom(12)
+    """Encrypt and authenticate `plaintext` for one purpose: "v1.<base64url(nonce|box)>"."""
+    nonce = os.urandom(NONCE_BYTES)
     box = _derive(secret_key, purpose).encrypt(nonce, plaintext.encode(), purpose.encode())
     return VERSION + "." + base64.urlsafe_b64encode(nonce + box).decode()
 
 
 def unseal(secret_key: str, purpose: str, sealed: str) -> str:
-    version, _, body = sealed.partition(".")
+    """Open a sealed value; SecretBoxError if the key, purpose or bytes are wrong."""
+    version, _, body = (sealed or "").partition(".")
     if version != VERSION:
         raise SecretBoxError("unknown sealed format")
-    raw = base64.urlsafe_b64decode(body.encode())
     try:
-        plain = _derive(secret_key, purpose).decrypt(raw[:12], raw[12:], purpose.encode())
+        raw = base64.urlsafe_b64decode(body.encode())
+    except (binascii.Error, ValueError):
+        raise SecretBoxError("sealed value is not base64") from None
+    if len(raw) < NONCE_BYTES + TAG_BYTES:
+        raise SecretBoxError("sealed value is truncated")
+    try:
+        plain = _derive(secret_key, purpose).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
     except InvalidTag:
         raise SecretBoxError("cannot open sealed value") from None
     return plain.decode()
