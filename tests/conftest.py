@@ -161,3 +161,41 @@ def oauth_client(app):
         db.session.commit()
         return {"client_id": new.client.client_id, "client_secret": new.client_secret,
                 "redirect_uri": "http://127.0.0.1:9999/cb"}
+
+
+class Outbox:
+    """The messages the file mail backend wrote, oldest first."""
+
+    def __init__(self, folder) -> None:
+        from pathlib import Path
+
+        self.folder = Path(folder)
+
+    def messages(self) -> list:
+        from email import policy
+        from email.parser import BytesParser
+
+        files = sorted(self.folder.glob("*.eml")) if self.folder.is_dir() else []
+        return [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in files]
+
+    def __len__(self) -> int:
+        return len(self.messages())
+
+    def last(self, to: str | None = None):
+        found = [m for m in self.messages() if to is None or m["To"] == to]
+        assert found, f"no mail{' to ' + to if to else ''} in {self.folder}"
+        return found[-1]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        return message.get_body(("html",)).get_content()
+
+
+@pytest.fixture
+def outbox(app):
+    """Mail sent by the app under test (file backend, settings.mail_outbox)."""
+    return Outbox(frontdesk_state(app).settings.mail_outbox)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from app.accounts.signout import end_browser_sessions, revoke_refresh_tokens
-from app.extensions import db, frontdesk_state
+from app.accounts.signout import end_browser_sessions
+from app.extensions import frontdesk_state
+from app.oauth.tokens import revoke_user_tokens
 
 
-def revoke_tokens(user_id: str) -> None:
-    """Revoke every refresh token of the user (the protocol's own function when present)."""
-    try:
-        from app.oauth.tokens import revoke_user_tokens
-    except ImportError:  # the protocol part has not landed its tokens module yet
-        revoke_user_tokens = revoke_refresh_tokens
-    revoke_user_tokens(user_id)
-    db.session.commit()
+def revoke_tokens(user_id: str) -> int:
+    """Revoke (and commit) every refresh token of the user."""
+    return revoke_user_tokens(user_id)
 
 
 def sign_out_everywhere(user_id: str) -> int:
