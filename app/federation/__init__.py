@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, request, url_for
+from flask import Flask
 
 from app.extensions import csrf, frontdesk_state
 from app.federation.login import pop_notice
@@ -27,7 +27,8 @@ class FederationState:
 
 def init_app(app: Flask) -> None:
     """Parse the provider settings (a bad one stops the start), register the endpoints and
-    give templates the provider buttons."""
+    give the login page the notice of a failed federated login (federation/notice.html).
+    The provider buttons are the login page's own (app/hosted reads `providers`)."""
     state = frontdesk_state(app)
     settings = state.settings
     state.extras["federation"] = FederationState(
@@ -40,13 +41,5 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_helpers)
 
 
-def federation_buttons() -> list[dict[str, str]]:
-    """One button per configured provider; they carry the page's interaction id along."""
-    interaction = request.values.get("interaction") or None
-    return [{"name": p.name, "kind": p.kind, "label": p.label,
-             "url": url_for("federation.start", provider=p.name, interaction=interaction)}
-            for p in frontdesk_state().extras["federation"].providers.values()]
-
-
 def _template_helpers() -> dict:
-    return {"federation_buttons": federation_buttons, "federation_notice": pop_notice}
+    return {"federation_notice": pop_notice}

@@ -22,7 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 NAME = "apple"
-LABEL = "Continue with Apple"  # Apple's Human Interface Guidelines allow only its own titles
+LABEL = "Apple"  # the login page shows "Continue with Apple", a title Apple's guidelines allow
 DEFAULT_MAPPING = {"name": "name", "given_name": "given_name", "family_name": "family_name"}
 PRIVATE_RELAY_DOMAIN = "privaterelay.appleid.com"
 MAX_SECRET_SECONDS = 15777000  # Apple rejects client secrets valid for more than 6 months

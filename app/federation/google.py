@@ -7,7 +7,7 @@ addresses Google has checked), `name`, `picture` and, for Workspace accounts, `h
 from __future__ import annotations
 
 NAME = "google"
-LABEL = "Continue with Google"
+LABEL = "Google"  # the login page shows "Continue with Google"
 DEFAULT_MAPPING = {
     "name": "name",
     "given_name": "given_name",

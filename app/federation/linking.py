@@ -70,8 +70,8 @@ def resolve_user(settings: Settings, provider: Provider, identity: UpstreamIdent
     if row is not None:
         return Resolution(user=_returning_user(provider, identity, row, ip))
     if not identity.email:
-        raise LinkError("no_email", f"{provider.label.removeprefix('Continue with ')} did not "
-                        "share an e-mail address, which this service needs.")
+        raise LinkError("no_email", f"{provider.label} did not share an e-mail address, "
+                        "which this service needs.")
     existing = User.find_by_email(identity.email)
     if existing is None:
         return Resolution(user=_create_user(settings, provider, identity, client_id, ip),
@@ -109,10 +109,11 @@ def _create_user(settings: Settings, provider: Provider, identity: UpstreamIdent
                         "administrator for an invitation.")
     attributes = map_attributes(provider.attribute_mapping, identity.claims)
     try:
-        run_trigger("pre_sign_up", {"email": identity.email, "attributes": attributes,
-                                    "client_id": client_id})
-        user = create_user(settings, email=identity.email, password=None,
-                           verified=identity.email_verified and provider.trust_email,
+        answer = run_trigger("pre_sign_up", {"email": identity.email, "attributes": attributes,
+                                             "client_id": client_id})
+        verified = (identity.email_verified and provider.trust_email) or \
+            bool(answer.get("auto_verify_email"))
+        user = create_user(settings, email=identity.email, password=None, verified=verified,
                            attributes=attributes)
     except TriggerAbort as exc:
         db.session.rollback()
@@ -168,31 +169,6 @@ def upstream_email(claims: dict[str, Any]) -> str | None:
         return normalize_email(raw)
     except UserError:
         return None
-
-
-def identities_of(user_id: str) -> list[FederatedIdentity]:
-    return list(db.session.scalars(db.select(FederatedIdentity).where(
-        FederatedIdentity.user_id == user_id).order_by(FederatedIdentity.created_at)))
-
-
-def can_unlink(user: User, identity: FederatedIdentity) -> bool:
-    """False for the last way to sign in: no password and no other linked identity."""
-    if identity.user_id != user.id:
-        return False
-    if user.password_hash:
-        return True
-    return any(other.id != identity.id for other in identities_of(user.id))
-
-
-def unlink_identity(user: User, identity_id: int, ip: str | None = None) -> bool:
-    """Remove one of the user's identities unless it is their last way to sign in."""
-    row = db.session.get(FederatedIdentity, identity_id)
-    if row is None or not can_unlink(user, row):
-        return False
-    db.session.delete(row)
-    record_event("federation.unlinked", user_id=user.id, ip=ip, provider=row.provider)
-    db.session.commit()
-    return True
 
 
 def link_with_password(settings: Settings, provider: Provider, identity: UpstreamIdentity,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, redirect, render_template, session, url_for
 
-from app.extensions import db
+from app.extensions import db, frontdesk_state
 from app.models import User
 from app.models._types import utcnow
 from app.oauth.interaction import LoginResult, finish
@@ -12,6 +14,10 @@ from app.sessions import start_login_session
 from app.triggers import TriggerAbort, run_trigger
 
 NOTICE_KEY = "fed_notice"
+# The hosted pages' "between first and second factor" state (app/hosted/flow.py): /mfa and
+# /mfa/setup read it. "amr" carries how the first factor was made.
+PENDING_MFA_KEY = "fd_pending"
+PENDING_MFA_SECONDS = 600
 GONE = "Your sign-in request has expired. Go back to the app and sign in again."
 
 
@@ -45,6 +51,9 @@ def complete_login(user: User, amr: list[str], interaction_id: str | None,
         run_trigger("pre_authentication", event)
     except TriggerAbort as exc:
         return back_to_login(interaction_id, str(exc))
+    second_factor = second_factor_step(user)
+    if second_factor:
+        return hand_over_to_mfa(user, amr, interaction_id, second_factor)
     login = start_login_session(user.id, amr)
     user.last_login_at = utcnow()
     db.session.commit()
@@ -56,3 +65,23 @@ def complete_login(user: User, amr: list[str], interaction_id: str | None,
     if target is None:
         return show_message(400, GONE)
     return redirect(target, 303)
+
+
+def second_factor_step(user: User) -> str | None:
+    """The hosted MFA page a federated login must pass, as for a password login."""
+    policy = frontdesk_state().settings.mfa_policy
+    if policy != "off" and user.totp_enabled:
+        return "hosted.mfa"
+    if policy == "required":
+        return "hosted.mfa_setup"
+    return None
+
+
+def hand_over_to_mfa(user: User, amr: list[str], interaction_id: str | None,
+                     endpoint: str) -> Response:
+    """Leave the user pending (known, not signed in) and send them to the MFA page."""
+    session.regenerate()
+    session[PENDING_MFA_KEY] = {
+        "uid": user.id, "interaction": interaction_id, "enroll": endpoint == "hosted.mfa_setup",
+        "expires_at": time.time() + PENDING_MFA_SECONDS, "amr": list(amr)}
+    return redirect(url_for(endpoint, interaction=interaction_id), 303)

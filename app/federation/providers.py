@@ -34,7 +34,7 @@ class Provider:
 
     name: str  # URL segment: /federation/<name>/start
     kind: str  # "google" | "apple" | "oidc"
-    label: str  # button text
+    label: str  # display name: the login page shows "Continue with <label>"
     client_id: str
     client_secret: str = ""  # Apple: generated per request by `apple_secret`
     scopes: tuple[str, ...] = ("openid", "email", "profile")
@@ -158,7 +158,7 @@ def _oidc_provider(settings: Settings, where: str, entry: dict[str, Any]) -> Pro
     check_url(settings, f"{where}.discovery_url", discovery_url)
     return Provider(
         name=name, kind="oidc",
-        label=_optional_str(where, entry, "label") or f"Continue with {name.title()}",
+        label=_optional_str(where, entry, "label") or name.title(),
         client_id=_required_str(where, entry, "client_id"),
         client_secret=_required_str(where, entry, "client_secret"),
         scopes=parse_scopes(f"{where}.scopes", entry.get("scopes", "openid email profile")),

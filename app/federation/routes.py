@@ -20,7 +20,7 @@ from app.federation import flow, linking, throttle
 from app.federation.flow import FlowError
 from app.federation.forms import LinkForm
 from app.federation.linking import LinkError, UpstreamIdentity
-from app.federation.login import back_to_login, complete_login, show_message
+from app.federation.login import back_to_login, complete_login, login_url, show_message
 from app.federation.oidc import UpstreamError
 from app.federation.providers import Provider, configured_providers
 from app.oauth.interaction import load_interaction
@@ -31,6 +31,7 @@ LINK_KEY = "fed_link"
 LINK_TTL_SECONDS = 600
 CANCELLED = "Sign-in with {label} was cancelled. Choose another way to sign in."
 FAILED = "Sign-in with {label} did not work. Please try again or choose another way."
+CANCEL_REASONS = ("upstream_access_denied", "upstream_user_cancelled_authorize")  # Apple's
 EXPIRED = "This sign-in attempt has expired or was started in another browser. Please start again."
 
 
@@ -39,10 +40,6 @@ def _provider(name: str) -> Provider:
     if provider is None:
         abort(404)
     return provider
-
-
-def _short_label(provider: Provider) -> str:
-    return provider.label.removeprefix("Continue with ").removeprefix("Sign in with ")
 
 
 @bp.get("/<provider>/start")
@@ -57,7 +54,7 @@ def start(provider: str):
                                interaction.client_id if interaction else None)
     except UpstreamError as exc:
         current_app.logger.warning("federation %s: start failed: %s", upstream.name, exc)
-        return back_to_login(interaction_id, FAILED.format(label=_short_label(upstream)))
+        return back_to_login(interaction_id, FAILED.format(label=upstream.label))
     return redirect(url, 303)
 
 
@@ -90,8 +87,8 @@ def callback(provider: str):
 
 def _upstream_failed(upstream: Provider, interaction_id: str | None, exc: UpstreamError):
     current_app.logger.warning("federation %s: %s", upstream.name, exc.reason)
-    template = CANCELLED if exc.reason == "upstream_access_denied" else FAILED
-    return back_to_login(interaction_id, template.format(label=_short_label(upstream)))
+    template = CANCELLED if exc.reason in CANCEL_REASONS else FAILED
+    return back_to_login(interaction_id, template.format(label=upstream.label))
 
 
 def _sign_in(upstream: Provider, identity: UpstreamIdentity, interaction_id: str | None,
@@ -135,9 +132,10 @@ def link():
         if response is not None:
             return response
     status = 400 if form.errors else 200
-    return render_template("federation/link.html", form=form, provider_label=_short_label(
-        upstream), email=pending["identity"]["email"], has_password=_has_password(pending),
-        interaction_id=pending["interaction_id"]), status
+    return render_template(
+        "federation/link.html", form=form, provider_label=upstream.label,
+        email=pending["identity"]["email"], has_password=_has_password(pending),
+        login_url=login_url(pending["interaction_id"])), status
 
 
 def _has_password(pending: dict) -> bool:

@@ -1,21 +1,18 @@
 """Linking rules on the database: find, auto-link only on a verified e-mail from a trusted
 provider, otherwise ask for the password; create in one transaction; never unlink the last
-way to sign in."""
+way to sign in (the /account page, tested in test_flow_apple.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.federation.linking import (
     LinkError,
     UpstreamIdentity,
-    can_unlink,
     find_identity,
     link_with_password,
     resolve_user,
-    unlink_identity,
 )
 from app.federation.providers import Provider
 from app.models import AuditEvent, FederatedIdentity, User
@@ -149,32 +146,3 @@ def test_subject_is_scoped_to_its_provider(ctx):
     a = resolve_user(ctx, TRUSTED, _identity(sub="same", email="a@example.com")).user.id
     b = resolve_user(ctx, UNTRUSTED, _identity(UNTRUSTED, sub="same", email="b@example.com"))
     assert b.user.id != a
-
-
-def test_last_way_to_sign_in_cannot_be_unlinked(ctx, user):
-    federated = resolve_user(ctx, TRUSTED, _identity(email="fed@example.com")).user
-    only = find_identity("google", "up-1")
-    assert can_unlink(federated, only) is False
-    assert unlink_identity(federated, only.id) is False
-    second = resolve_user(ctx, UNTRUSTED, _identity(UNTRUSTED, sub="up-2",
-                                                    email="fed@example.com", verified=False))
-    assert second.link_candidate.id == federated.id  # no password to prove it with
-    db.session.add(FederatedIdentity(provider="acme", subject="up-2", user_id=federated.id))
-    db.session.commit()
-    assert can_unlink(federated, only) is True
-    assert unlink_identity(federated, only.id) is True
-    assert find_identity("google", "up-1") is None
-    assert can_unlink(federated, find_identity("acme", "up-2")) is False
-
-
-def test_password_users_can_unlink_and_not_others_identities(ctx, user):
-    resolve_user(ctx, TRUSTED, _identity())
-    owner = db.session.get(User, user["id"])
-    row = find_identity("google", "up-1")
-    stranger = create_user(ctx, email="bob@example.com", password=PASSWORD)
-    db.session.commit()
-    assert can_unlink(stranger, row) is False
-    assert unlink_identity(stranger, row.id) is False
-    assert can_unlink(owner, row) is True
-    assert unlink_identity(owner, row.id) is True
-    assert len(_events("federation.unlinked")) == 1

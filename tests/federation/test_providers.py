@@ -34,7 +34,7 @@ def test_google_defaults(tmp_path):
     providers = load_providers(_settings(tmp_path, google_client_id="g-id",
                                          google_client_secret="g-secret"))
     google = providers["google"]
-    assert google.label == "Continue with Google"
+    assert google.label == "Google"
     assert google.trust_email is True
     assert google.scopes == ("openid", "email", "profile")
     assert google.discovery_url == "https://accounts.google.com/.well-known/openid-configuration"
@@ -58,7 +58,7 @@ def test_apple_from_team_key_and_p8(tmp_path, apple_key):
     apple = load_providers(_settings(
         tmp_path, apple_client_id=CLIENT_ID, apple_team_id=TEAM_ID, apple_key_id=KEY_ID,
         apple_private_key_path=str(apple_key[1])))["apple"]
-    assert apple.label == "Continue with Apple"
+    assert apple.label == "Apple"
     assert apple.uses_form_post
     assert apple.token_endpoint_auth_method == "client_secret_post"
     assert apple.trust_email is True
@@ -68,7 +68,7 @@ def test_apple_from_team_key_and_p8(tmp_path, apple_key):
 
 
 def test_generic_upstreams_in_order_with_defaults(tmp_path):
-    raw = json.dumps([_generic(), _generic(name="corp", label="Sign in with Corp SSO",
+    raw = json.dumps([_generic(), _generic(name="corp", label="Corp SSO",
                                            trust_email=True, scopes=["email"],
                                            attribute_mapping={"dept": "department"},
                                            update_attributes_on_login=True)])
@@ -76,9 +76,9 @@ def test_generic_upstreams_in_order_with_defaults(tmp_path):
     assert list(providers) == ["acme", "corp"]
     acme, corp = providers["acme"], providers["corp"]
     assert acme.trust_email is False  # generic upstreams are not trusted for e-mail by default
-    assert acme.label == "Continue with Acme"
+    assert acme.label == "Acme"
     assert acme.scopes == ("openid", "email", "profile")
-    assert corp.label == "Sign in with Corp SSO"
+    assert corp.label == "Corp SSO"
     assert corp.scopes == ("openid", "email")
     assert corp.attribute_mapping == {"dept": "department"}
     assert corp.trust_email and corp.update_attributes_on_login
