@@ -69,21 +69,27 @@ def _wrap_psycopg() -> None:
 
 
 def _wrap_redis() -> None:
-    send = redis.connection.AbstractConnection.send_packed_command
-    pack = redis.connection.AbstractConnection.pack_command
+    cls = redis.connection.AbstractConnection
+    send, send_command, pack_commands = (cls.send_packed_command, cls.send_command,
+                                         cls.pack_commands)
 
-    def counted_pack(self, *args):
-        _trips().setdefault("pending", []).append(str(args[0]) if args else "?")
-        return pack(self, *args)
+    def named_command(self, *args, **kwargs):
+        _trips()["pending"] = [str(args[0]) if args else "?"]
+        return send_command(self, *args, **kwargs)
+
+    def named_pipeline(self, commands):
+        commands = list(commands)
+        _trips()["pending"] = [str(c[0]) for c in commands if c]
+        return pack_commands(self, commands)
 
     def counted_send(self, command, check_health=True):
-        trips = _trips()
-        names = trips.pop("pending", []) or ["?"]
+        names = _trips().pop("pending", None) or ["?"]
         _note("store", "+".join(names))
         return send(self, command, check_health)
 
-    redis.connection.AbstractConnection.pack_command = counted_pack
-    redis.connection.AbstractConnection.send_packed_command = counted_send
+    cls.send_command = named_command
+    cls.pack_commands = named_pipeline
+    cls.send_packed_command = counted_send
 
 
 def _watch_sqlite(engine) -> None:

@@ -239,6 +239,51 @@ def scale_ratios(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# --- profile: where the server's CPU goes -------------------------------------------------------
+
+
+async def _profiled(target: driver.Target, scenario: str, args, reset_url: str) -> dict:
+    """Prepare (logins for tokens), reset the profiler, then measure: setup is not profiled."""
+    prepare, operation = driver.REGISTRY[scenario]
+    async with driver.new_session(args.concurrency) as http:
+        ctx = driver.Context(http, await oidc.discover(http, target.rp.issuer), target)
+        states = await driver._prepare_all(ctx, prepare, args.concurrency)
+        for state in states:
+            await operation(ctx, state)  # warm
+        async with http.get(reset_url) as resp:
+            await resp.read()
+        return await driver._measure(ctx, scenario, operation, states, args.duration)
+
+
+def run_profile(args) -> None:
+    import io
+    import pstats
+
+    main = _main()
+    out = main._out_dir(args)
+    text = []
+    with tempfile.TemporaryDirectory(prefix="fdbench-") as tmp:
+        inst = servers.prepare_frontdesk(args.mode, Path(tmp), accounts=2)
+        prof = inst.directory / "frontdesk.prof"
+        server = servers.start_frontdesk(inst, servers.ServeSpec(workers=1,
+                                                                 app="bench.profile_wsgi:app"),
+                                         extra_env={"BENCH_PROFILE_OUT": str(prof)})
+        try:
+            for scenario in args.scenarios.split(","):
+                prof.unlink(missing_ok=True)
+                row = main.run_async(_profiled(server.target, scenario, args,
+                                               inst.issuer + "/_bench/profile/reset"))
+                buffer = io.StringIO()
+                stats = pstats.Stats(str(prof), stream=buffer)
+                stats.sort_stats(args.sort).print_stats(args.top)
+                text.append(f"## {scenario} ({row['ops']} ops)\n\n```\n{buffer.getvalue()}```\n")
+        finally:
+            server.stop()
+            inst.cleanup()
+    (out / f"profile-{args.mode}.md").write_text("\n".join(text))
+    print("\n".join(text))
+
+
 # --- registration -----------------------------------------------------------------------------
 
 
@@ -265,6 +310,14 @@ def register(sub, common) -> None:
     p.add_argument("--max-minutes", type=float, default=40)
     p.add_argument("--sample-seconds", type=float, default=5)
     p.set_defaults(handler=run_soak)
+
+    p = sub.add_parser("profile", help="cProfile of the server per scenario (1 sync worker)")
+    common(p)
+    p.add_argument("--mode", default="production", choices=["production", "embedded"])
+    p.add_argument("--sort", default="cumulative")
+    p.add_argument("--top", type=int, default=45)
+    p.set_defaults(handler=run_profile, concurrency=2, duration=4.0,
+                   scenarios="login,refresh,client_credentials,userinfo,introspection")
 
     p = sub.add_parser("scale", help="login/token p99 at 1k users vs many users")
     common(p)
