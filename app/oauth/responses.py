@@ -59,13 +59,25 @@ def form_post_page(redirect_uri: str, params: list[tuple[str, str]]) -> Response
     return response
 
 
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def protocol_page(body: str, status: int = 200) -> Response:
+    """A page of ours (logout confirmation, errors): never cached, never framed."""
+    response = Response(body, status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def page_error(status: int, error: str, description: str) -> Response:
     """The error page of a browser-facing protocol endpoint (authorize, resume, logout):
     never a redirect, never JSON (CONVENTIONS 4)."""
-    response = Response(render_template("error.html", status=status, error=error,
-                                        description=description), status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return protocol_page(render_template("error.html", status=status, error=error,
+                                         description=description), status)
 
 
 def fix_client_auth_status(response: Response) -> Response:

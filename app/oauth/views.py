@@ -15,7 +15,7 @@ from app.oauth import authorize as authorize_flow
 from app.oauth import logout
 from app.oauth.cors import add_cors_headers
 from app.oauth.discovery import discovery_response, jwks_response
-from app.oauth.responses import fix_client_auth_status, no_store, page_error
+from app.oauth.responses import fix_client_auth_status, no_store, page_error, protocol_page
 from app.oauth.userinfo import userinfo_response
 
 bp = Blueprint("oauth", __name__)
@@ -79,12 +79,13 @@ def end_session():
         return page_error(400, exc.error, exc.get_error_description() or "Invalid request.")
     if logout.needs_confirmation(validated) and not logout.confirmed():
         client = validated.client
-        return no_store(Response(render_template(
+        return protocol_page(render_template(
             "oauth/logout_confirm.html", action=request.path,
             params=logout.confirmation_params(), client_name=client.name if client else None,
-            site_name="Frontdesk")))
+            site_name="Frontdesk"))
     response = authorization.create_endpoint_response("end_session", validated)
-    return no_store(response or Response(render_template("oauth/logged_out.html")))
+    return no_store(response) if response else \
+        protocol_page(render_template("oauth/logged_out.html"))
 
 
 @bp.get("/.well-known/openid-configuration")

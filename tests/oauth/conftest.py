@@ -22,6 +22,36 @@ def app(tmp_path, postgres_schema):
         db.engine.dispose()
 
 
+@pytest.fixture
+def app_with(tmp_path, postgres_schema):
+    """Factory of apps with custom settings (and the harness); disposed after the test."""
+    made = []
+
+    def build(**overrides):
+        custom = make_app(tmp_path / f"custom{len(made)}", postgres_schema, **overrides)
+        install_harness(custom)
+        made.append(custom)
+        return custom
+
+    yield build
+    for custom in made:
+        with custom.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def add_user(app, email: str = "carol@example.com", **options) -> dict:
+    """Create a verified user; returns id, email, password."""
+    from app.accounts.users import create_user
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        created = create_user(frontdesk_state().settings, email=email, password=PASSWORD,
+                              verified=True, **options)
+        db.session.commit()
+        return {"id": created.id, "email": created.email, "password": PASSWORD}
+
+
 def add_client(app, **options) -> dict:
     """Register a client; returns id, secret and first redirect URI."""
     options.setdefault("name", "Some App")
@@ -55,9 +85,11 @@ class Flow:
         return AuthorizationRequest(oauth_client["client_id"], oauth_client["redirect_uri"],
                                     **options)
 
-    def sign_in(self, amr: str = "pwd") -> None:
-        response = self.client.post("/_harness/signin",
-                                    data={"user_id": self.user["id"], "amr": amr})
+    def sign_in(self, amr: str = "pwd", auth_time: int | None = None) -> None:
+        data = {"user_id": self.user["id"], "amr": amr}
+        if auth_time is not None:
+            data["auth_time"] = str(auth_time)
+        response = self.client.post("/_harness/signin", data=data)
         assert response.status_code == 204
 
     def login_at(self, response, amr: str = "pwd", acr: str | None = None):

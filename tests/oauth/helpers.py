@@ -101,3 +101,22 @@ def basic_auth(client_id: str, secret: str) -> dict[str, str]:
 
     raw = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def jwks_of(test_client) -> dict:
+    response = test_client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def verify_jwt(test_client, token: str, typ: str | None = None) -> tuple[dict, dict]:
+    """(header, claims) of a token verified against the published JWKS, as an RP would."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    keys = KeySet.import_key_set(jwks_of(test_client))
+    decoded = jwt.decode(token, keys, algorithms=["RS256", "ES256"])
+    if typ is not None:
+        assert decoded.header.get("typ") == typ, decoded.header
+    assert decoded.header.get("kid"), decoded.header
+    return dict(decoded.header), dict(decoded.claims)

@@ -8,7 +8,7 @@ url_for("hosted.login") works; with the real hosted pages present it adds nothin
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, request
+from flask import Blueprint, Flask, abort, jsonify, redirect, request, session
 
 from app.extensions import csrf
 from app.oauth.interaction import (
@@ -25,8 +25,10 @@ bp = Blueprint("harness", __name__)
 
 @bp.post("/_harness/signin")
 def signin():
-    """Sign the browser in without an interaction."""
+    """Sign the browser in without an interaction (optionally as if it happened earlier)."""
     start_login_session(request.form["user_id"], request.form.get("amr", "pwd").split())
+    if request.form.get("auth_time"):
+        session["auth_time"] = int(request.form["auth_time"])
     return "", 204
 
 
