@@ -1,0 +1,218 @@
+"""/login: success with and without an interaction, one generic failure, lockout, CSRF."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.users import create_user
+from app.extensions import db, frontdesk_state
+from app.models import AuditEvent, User
+from tests.conftest import PASSWORD, make_app
+from tests.hosted.helpers import (
+    SECURITY_HEADERS,
+    csrf_token,
+    login,
+    post_form,
+    query,
+    signed_in_as,
+    start_authorization,
+    text,
+)
+
+GENERIC = "The e-mail address or password is not right"
+
+
+def test_login_page_has_the_contract_fields(client):
+    page = client.get("/login")
+    body = text(page)
+    assert page.status_code == 200
+    for needle in ('name="email"', 'name="password"', 'name="csrf_token"', "<title>Sign in",
+                   'for="email"', 'for="password"', 'href="/signup"', 'href="/password/forgot"'):
+        assert needle in body
+
+
+def test_login_without_interaction_goes_to_the_account_page(client, user):
+    response = login(client, user["email"], user["password"])
+    assert response.status_code == 303
+    assert response.location.endswith("/account")
+    assert signed_in_as(client) == user["id"]
+    assert client.get("/account").status_code == 200
+
+
+def test_login_rotates_the_session_id(client, user, app):
+    client.get("/login")
+    before = client.get_cookie(frontdesk_state(app).settings.session_cookie_name).value
+    login(client, user["email"], user["password"])
+    after = client.get_cookie(frontdesk_state(app).settings.session_cookie_name).value
+    assert before != after
+
+
+def test_login_with_interaction_finishes_it(client, user, oauth_client):
+    req, interaction, location = start_authorization(client, oauth_client)
+    assert location.startswith("/login?")
+    page = client.get(location)
+    assert 'name="interaction"' in text(page) and interaction in text(page)
+    assert "Test App" in text(page)
+    response = login(client, user["email"], user["password"], interaction)
+    assert response.status_code == 303
+    assert f"/oauth2/authorize/resume/{interaction}" in response.location
+    final = client.get(response.location)
+    assert final.status_code in (302, 303)
+    params = query(final.location)
+    assert final.location.startswith(oauth_client["redirect_uri"])
+    assert params["state"] == req.state and params["code"]
+
+
+def test_login_hint_prefills_the_email(client, user, oauth_client):
+    _, interaction, location = start_authorization(client, oauth_client,
+                                                   login_hint="hint@example.com")
+    assert 'value="hint@example.com"' in text(client.get(location))
+
+
+@pytest.mark.parametrize("case", ["wrong_password", "unknown_user", "disabled"])
+def test_failures_look_the_same(app, client, user, case):
+    if case == "disabled":
+        with app.app_context():
+            User.find_by_email(user["email"]).status = "disabled"
+            db.session.commit()
+    email = "nobody@example.com" if case == "unknown_user" else user["email"]
+    password = "wrong password!" if case == "wrong_password" else user["password"]
+    response = login(client, email, password)
+    assert response.status_code == 200
+    assert GENERIC in text(response)
+    assert signed_in_as(client) is None
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.type == "login_failure")).all()
+        assert len(events) == 1 and events[0].details["email"] == email
+
+
+def test_failure_pages_are_identical_for_unknown_and_wrong(client, user):
+    first = text(login(client, user["email"], "wrong password!"))
+    second = text(login(client, "nobody@example.com", "wrong password!"))
+    strip = lambda body: body.replace(user["email"], "X").replace("nobody@example.com", "X")  # noqa: E731
+    import re
+    pattern = re.compile(r'value="[^"]{40,}"')  # CSRF tokens differ
+    assert pattern.sub("", strip(first)) == pattern.sub("", strip(second))
+
+
+def test_lockout_after_repeated_failures(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, login_max_failures=3, lockout_seconds=60)
+    with app.app_context():
+        create_user(frontdesk_state(app).settings, email="bob@example.com", password=PASSWORD,
+                    verified=True)
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(3):
+        assert GENERIC in text(login(client, "bob@example.com", "wrong password!"))
+    locked = login(client, "bob@example.com", PASSWORD)
+    assert locked.status_code == 200 and GENERIC in text(locked)
+    assert signed_in_as(client) is None
+    # an unknown address locks the same way (the lockout reveals nothing)
+    for _ in range(3):
+        login(client, "ghost@example.com", "wrong password!")
+    with app.app_context():
+        from app.accounts.lockout import is_locked
+        assert is_locked(frontdesk_state(app).store, "ghost@example.com")
+
+
+def test_missing_csrf_token_is_400(client, user):
+    client.get("/login")
+    response = client.post("/login", data={"email": user["email"], "password": user["password"]})
+    assert response.status_code == 400
+    assert signed_in_as(client) is None
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+
+
+def test_wrong_csrf_token_is_400(client, user):
+    response = client.post("/login", data={"email": user["email"], "password": user["password"],
+                                           "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_empty_fields_are_field_errors(client):
+    response = post_form(client, "/login", {"email": "", "password": ""})
+    body = text(response)
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in body and 'aria-describedby="email-error"' in body
+    assert 'role="alert"' in body
+
+
+def test_unknown_interaction_shows_the_expired_page(client, user):
+    response = client.get("/login?interaction=does-not-exist")
+    assert response.status_code == 400
+    assert "This sign-in request has expired" in text(response)
+    token = csrf_token(client.get("/login"))
+    posted = client.post("/login?interaction=gone", data={
+        "csrf_token": token, "email": user["email"], "password": user["password"],
+        "interaction": "gone"})
+    assert posted.status_code == 400 and signed_in_as(client) is None
+
+
+def test_interaction_of_another_browser_is_expired(app, user, oauth_client):
+    first, second = app.test_client(), app.test_client()
+    _, interaction, location = start_authorization(first, oauth_client)
+    assert second.get(location).status_code == 400
+
+
+def test_unverified_user_must_confirm_the_email(app, client, outbox):
+    with app.app_context():
+        create_user(frontdesk_state(app).settings, email="new@example.com", password=PASSWORD)
+        db.session.commit()
+    response = login(client, "new@example.com", PASSWORD)
+    assert response.status_code == 303 and "/signup/confirm" in response.location
+    assert signed_in_as(client) is None
+    message = outbox.last("new@example.com")
+    from tests.hosted.helpers import code_in
+    code = code_in(outbox.text(message))
+    confirmed = post_form(client, response.location, {"code": code})
+    assert confirmed.status_code == 303 and confirmed.location.endswith("/account")
+    with app.app_context():
+        assert User.find_by_email("new@example.com").email_verified
+
+
+def test_signed_in_user_visiting_login_goes_to_account(client, user):
+    login(client, user["email"], user["password"])
+    response = client.get("/login")
+    assert response.status_code == 303 and response.location.endswith("/account")
+
+
+def test_burst_of_posts_gets_429(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, ip_max_requests_per_minute=2)
+    client = app.test_client()
+    for _ in range(2):
+        assert post_form(client, "/login", {"email": "a@example.com", "password": "x"}) \
+            .status_code == 200
+    response = post_form(client, "/login", {"email": "a@example.com", "password": "x"})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "60"
+    assert "Too many attempts" in text(response)
+
+
+def test_pre_authentication_trigger_can_reject(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema,
+                   trigger_pre_authentication="tests.hosted.triggers:reject_authentication")
+    with app.app_context():
+        create_user(frontdesk_state(app).settings, email="carol@example.com", password=PASSWORD,
+                    verified=True)
+        db.session.commit()
+    client = app.test_client()
+    response = login(client, "carol@example.com", PASSWORD)
+    assert response.status_code == 200
+    assert "Sign-in is paused for this account." in text(response)
+    assert signed_in_as(client) is None
+
+
+def test_user_migration_trigger_imports_an_unknown_user(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema,
+                   trigger_user_migration="tests.hosted.triggers:migrate_legacy_user")
+    client = app.test_client()
+    assert GENERIC in text(login(client, "legacy@example.com", "wrong legacy pw"))
+    response = login(client, "legacy@example.com", "legacy password 1")
+    assert response.status_code == 303
+    with app.app_context():
+        migrated = User.find_by_email("legacy@example.com")
+        assert migrated.email_verified and migrated.attributes["name"] == "Legacy User"
+    client2 = app.test_client()
+    assert login(client2, "legacy@example.com", "legacy password 1").status_code == 303

@@ -1,0 +1,203 @@
+"""/signup and /signup/confirm: codes by mail, enumeration-safe, policy, attributes, limits."""
+
+from __future__ import annotations
+
+import time
+
+from app.accounts.users import create_user
+from app.extensions import db, frontdesk_state
+from app.models import AuditEvent, User
+from tests.conftest import PASSWORD, make_app
+from tests.hosted.helpers import code_in, post_form, query, signed_in_as, text
+
+GOOD = {"email": "new@example.com", "password": "a fine new passphrase", "name": "New Person"}
+
+
+def signup(client, **overrides):
+    return post_form(client, "/signup", {**GOOD, **overrides})
+
+
+def test_signup_page_fields(client):
+    body = text(client.get("/signup"))
+    for needle in ('name="email"', 'name="password"', 'name="name"', 'for="name"',
+                   "<title>Create your account", 'autocomplete="new-password"'):
+        assert needle in body
+
+
+def test_signup_confirm_creates_and_signs_in(app, client, outbox):
+    response = signup(client)
+    assert response.status_code == 303 and "/signup/confirm?flow=" in response.location
+    with app.app_context():
+        assert User.find_by_email(GOOD["email"]) is None  # only once confirmed
+    message = outbox.last(GOOD["email"])
+    body = outbox.text(message)
+    code = code_in(body)
+    assert "http://127.0.0.1:5000/signup/confirm?flow=" in body and f"code={code}" in body
+    assert code in outbox.html(message)
+    page = client.get(response.location)
+    assert "Confirm your e-mail address" in text(page)
+    confirmed = post_form(client, response.location, {"code": code})
+    assert confirmed.status_code == 303 and confirmed.location.endswith("/account")
+    with app.app_context():
+        created = User.find_by_email(GOOD["email"])
+        assert created.email_verified and created.attributes == {"name": "New Person"}
+        assert signed_in_as(client) == created.id
+        assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.type == "signup"))
+
+
+def test_existing_address_gets_the_same_page_and_a_mail_to_the_owner(app, client, user, outbox):
+    fresh = signup(client, email="someone@example.com")
+    again = signup(client, email=user["email"])
+    assert again.status_code == fresh.status_code == 303
+    assert set(query(again.location)) == set(query(fresh.location)) == {"flow"}
+    page_new, page_old = client.get(fresh.location), client.get(again.location)
+    assert page_new.status_code == page_old.status_code == 200
+    message = outbox.last(user["email"])
+    assert "already have one" in outbox.text(message)
+    assert "http://127.0.0.1:5000/login" in outbox.text(message)
+    # no code in that mail can confirm anything
+    wrong = post_form(client, again.location, {"code": "123456"})
+    assert "That code is not right" in text(wrong)
+    with app.app_context():
+        assert User.query.count() == 1
+
+
+def test_link_from_another_browser_confirms_and_asks_to_sign_in(app, client, outbox):
+    signup(client)
+    body = outbox.text(outbox.last(GOOD["email"]))
+    link = next(line for line in body.splitlines() if "/signup/confirm?" in line).strip()
+    path = link.replace("http://127.0.0.1:5000", "")
+    other = app.test_client()
+    page = other.get(path)
+    assert f'value="{query(path)["code"]}"' in text(page)
+    response = post_form(other, path, {"code": query(path)["code"]})
+    assert response.status_code == 303 and "/login" in response.location
+    assert signed_in_as(other) is None
+    assert "Your e-mail address is confirmed" in text(other.get(response.location))
+
+
+def test_mail_links_use_the_issuer_not_the_host_header(client, outbox):
+    page = client.get("/signup", headers={"Host": "evil.example"})
+    from tests.hosted.helpers import csrf_token
+    client.post("/signup", data={**GOOD, "csrf_token": csrf_token(page)}, headers={
+        "Host": "evil.example", "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "https"})
+    body = outbox.text(outbox.last(GOOD["email"]))
+    assert "evil.example" not in body and "http://127.0.0.1:5000/signup/confirm" in body
+
+
+def test_password_policy(app, client):
+    for password, message in (("short", "at least 8 characters"),
+                              ("password123", "too common"),
+                              ("new@example.com", "e-mail address as your password")):
+        response = signup(client, password=password)
+        assert response.status_code == 200
+        assert message in text(response), password
+        assert 'aria-describedby="password-hint password-error"' in text(response)
+
+
+def test_character_classes_are_configurable(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, password_require="digit,upper")
+    response = signup(app.test_client(), password="only lowercase words")
+    assert "Include a digit." in text(response) and "Include an uppercase letter." in text(response)
+    assert signup(app.test_client(), password="Lowercase words 42").status_code == 303
+
+
+def test_required_attributes(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, signup_required_attributes="given_name,family_name")
+    client = app.test_client()
+    body = text(client.get("/signup"))
+    assert 'name="given_name"' in body and 'name="family_name"' in body and 'name="name"' not in body
+    response = signup(client, given_name="", family_name="Doe")
+    assert response.status_code == 200 and "Please fill in this field." in text(response)
+
+
+def test_signup_can_be_turned_off(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, signup_enabled=False)
+    client = app.test_client()
+    assert client.get("/signup").status_code == 403
+    assert 'href="/signup"' not in text(client.get("/login"))
+
+
+def test_wrong_codes_then_exhausted(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, code_max_attempts=3)
+    client = app.test_client()
+    location = signup(client).location
+    for _ in range(2):
+        assert "That code is not right" in text(post_form(client, location, {"code": "000000"}))
+    assert "Too many wrong codes" in text(post_form(client, location, {"code": "000000"}))
+    assert "expired" in text(post_form(client, location, {"code": "000000"}))
+
+
+def test_code_expires(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, code_ttl_seconds=1)
+    client = app.test_client()
+    from tests.conftest import Outbox
+    outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
+    location = signup(client).location
+    code = code_in(outbox.text(outbox.last()))
+    time.sleep(1.5)
+    response = post_form(client, location, {"code": code})
+    assert "This code has expired" in text(response)
+    with app.app_context():
+        assert User.find_by_email(GOOD["email"]) is None
+
+
+def test_code_is_single_use(app, client, outbox):
+    location = signup(client).location
+    code = code_in(outbox.text(outbox.last()))
+    assert post_form(client, location, {"code": code}).status_code == 303
+    assert "expired or was already used" in text(post_form(client, location, {"code": code}))
+
+
+def test_resend_has_a_cool_down(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, mail_cooldown_seconds=1)
+    client = app.test_client()
+    from tests.conftest import Outbox
+    outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
+    location = signup(client).location
+    first = code_in(outbox.text(outbox.last()))
+    too_soon = post_form(client, location, {"action": "resend"})
+    assert "Please wait a minute" in text(too_soon) and len(outbox) == 1
+    time.sleep(1.2)
+    resent = post_form(client, location, {"action": "resend"})
+    assert "We sent a new code" in text(resent) and len(outbox) == 2
+    second = code_in(outbox.text(outbox.last()))
+    if second != first:
+        assert "not right" in text(post_form(client, location, {"code": first}))
+    assert post_form(client, location, {"code": second}).status_code == 303
+
+
+def test_pre_sign_up_trigger_rejects(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema,
+                   trigger_pre_sign_up="tests.hosted.triggers:reject_example_org")
+    response = signup(app.test_client(), email="x@example.org")
+    assert response.status_code == 200
+    assert "Sign-ups from example.org are closed." in text(response)
+
+
+def test_pre_sign_up_trigger_can_auto_confirm(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema, trigger_pre_sign_up="tests.hosted.triggers:auto_confirm")
+    client = app.test_client()
+    response = signup(client)
+    assert response.status_code == 303 and response.location.endswith("/account")
+    with app.app_context():
+        assert User.find_by_email(GOOD["email"]).email_verified
+
+
+def test_custom_message_trigger_rewrites_the_mail(tmp_path, postgres_schema):
+    app = make_app(tmp_path, postgres_schema,
+                   trigger_custom_message="tests.hosted.triggers:rewrite_subject")
+    signup(app.test_client())
+    from tests.conftest import Outbox
+    outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
+    assert outbox.last()["Subject"].startswith("[Custom] Your confirmation code")
+
+
+def test_confirm_after_someone_else_took_the_address(app, client, outbox):
+    location = signup(client).location
+    code = code_in(outbox.text(outbox.last()))
+    with app.app_context():
+        create_user(frontdesk_state(app).settings, email=GOOD["email"], password=PASSWORD)
+        db.session.commit()
+    assert "expired" in text(post_form(client, location, {"code": code}))
