@@ -95,8 +95,8 @@ def test_unknown_address_flow_never_accepts_a_code(client):
 def test_too_many_attempts_void_the_code(tmp_path, postgres_schema):
     app = make_app(tmp_path, postgres_schema, code_max_attempts=2)
     client = app.test_client()
-    from tests.conftest import Outbox
     from app.accounts.users import create_user
+    from tests.conftest import Outbox
     with app.app_context():
         create_user(frontdesk_state(app).settings, email="dan@example.com", password=NEW,
                     verified=True)
