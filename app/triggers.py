@@ -356,14 +356,14 @@ def apply_token_response(response: dict[str, Any], groups_claim: str,
     for token, claims in tokens.items():
         if claims is None:
             continue
-        specific = response.get(token, {})
-        adds = response.get("claims_to_add_or_override", {}) | \
-            specific.get("claims_to_add_or_override", {})
-        suppress = [*response.get("claims_to_suppress", []),
-                    *specific.get("claims_to_suppress", [])]
-        _apply_changes(claims, adds, suppress)
+        # general changes first, then the token's own: the more specific one wins
+        _apply_changes(claims, response.get("claims_to_add_or_override", {}),
+                       response.get("claims_to_suppress", []))
         if "groups_override" in response:
             claims[groups_claim] = list(response["groups_override"])
+        specific = response.get(token, {})
+        _apply_changes(claims, specific.get("claims_to_add_or_override", {}),
+                       specific.get("claims_to_suppress", []))
 
 
 def customize_token_claims(user: Any, client_id: str, scopes: list[str],

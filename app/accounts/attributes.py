@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -25,12 +25,15 @@ from app.config import ConfigError, Settings
 from app.triggers import PROTECTED_CLAIMS
 
 TYPES = ("string", "number", "boolean", "datetime")
-# OIDC Core §5.1 profile claims kept in User.attributes (all strings here).
+# OIDC Core §5.1 claims kept in User.attributes: strings, but phone_number_verified;
+# `address` is kept as its `formatted` string.
 STANDARD_ATTRIBUTES = ("name", "given_name", "family_name", "middle_name", "nickname",
                        "preferred_username", "profile", "picture", "website", "gender",
-                       "birthdate", "zoneinfo", "locale", "phone_number")
-RESERVED_CLAIMS = PROTECTED_CLAIMS | {"email", "email_verified", "phone_number_verified",
-                                      "address", "updated_at", "groups"} | set(STANDARD_ATTRIBUTES)
+                       "birthdate", "zoneinfo", "locale", "phone_number",
+                       "phone_number_verified", "address")
+STANDARD_TYPES = {"phone_number_verified": "boolean"}
+RESERVED_CLAIMS = PROTECTED_CLAIMS | {"email", "email_verified", "updated_at", "groups"} | \
+    set(STANDARD_ATTRIBUTES)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CLAIM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_:.\-/]{0,127}$")
 TRUE_WORDS = {"true", "1", "yes", "on"}
@@ -105,7 +108,10 @@ def _check_declaration_types(i: int, item: dict) -> None:
         value = item.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise _fail(i, f"{key} must be a number")
-    if not isinstance(item.get("max_length", 1), int) or item.get("max_length", 1) < 1:
+    if not isinstance(item.get("label", ""), str):
+        raise _fail(i, "label must be a string")
+    max_length = item.get("max_length", 1)
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise _fail(i, "max_length must be a positive whole number")
 
 
@@ -157,7 +163,8 @@ def custom_attributes(settings: Settings) -> tuple[AttributeSpec, ...]:
 
 def attribute_specs(settings: Settings) -> dict[str, AttributeSpec]:
     """Every attribute a user may have: standard profile ones, then custom ones."""
-    specs = {n: AttributeSpec(n, custom=False) for n in STANDARD_ATTRIBUTES}
+    specs = {n: AttributeSpec(n, type=STANDARD_TYPES.get(n, "string"), custom=False)
+             for n in STANDARD_ATTRIBUTES}
     specs.update({s.name: s for s in custom_attributes(settings)})
     return specs
 
@@ -166,7 +173,7 @@ def signup_attributes(settings: Settings, client_id: str | None = None) -> list[
     """Attributes the sign-up form asks for: FRONTDESK_SIGNUP_REQUIRED_ATTRIBUTES (standard)
     plus custom ones declared required (only those the client may write, if given)."""
     specs = attribute_specs(settings)
-    wanted = [AttributeSpec(n, required=True, custom=False)
+    wanted = [replace(specs[n], required=True)
               for n in settings.csv("signup_required_attributes") if n in STANDARD_ATTRIBUTES]
     wanted += [s for s in specs.values() if s.custom and s.required]
     return [s for s in wanted if client_id is None or s.can_write(client_id)]
