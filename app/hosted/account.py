@@ -54,13 +54,13 @@ def describe_identities(identities: list[FederatedIdentity]) -> list[dict]:
     return [{"id": i.id, "provider": i.provider, "email": i.email} for i in identities]
 
 
-def render_account(user: User, status: int = 200, **forms):
+def render_account(user: User, **forms):
     identities = _identities(user)
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("mfa_form", DisableMfaForm(formdata=None))
     forms.setdefault("codes_form", RecoveryCodesForm(formdata=None))
     return render_page(
-        "hosted/account.html", status=status, account=describe_account(user),
+        "hosted/account.html", account=describe_account(user),
         action_form=ActionForm(formdata=None), identities=describe_identities(identities),
         unlink_allowed=can_unlink(user, identities),
         mfa_policy=frontdesk_state().settings.mfa_policy, **forms)

@@ -32,11 +32,11 @@ def _page_headers(response: Response) -> Response:
 
 @bp.errorhandler(InteractionGone)
 def _interaction_gone(exc: InteractionGone):
-    return render_page("hosted/expired.html", status=400)
+    return render_page("hosted/expired.html", http_status=400)
 
 
 @bp.errorhandler(TooManyRequests)
 def _too_many(exc: TooManyRequests):
-    response = render_page("hosted/too_many.html", status=429)
+    response = render_page("hosted/too_many.html", http_status=429)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -85,5 +85,5 @@ def complete_login(user: User, amr: list[str], interaction_id: str | None) -> Re
     auth_time = sign_in(user, amr)
     url = next_url(user.id, amr, auth_time, interaction_id)
     if url is None:
-        return render_page("hosted/expired.html", status=400)
+        return render_page("hosted/expired.html", http_status=400)
     return see_other(url)

@@ -54,7 +54,7 @@ def see_other(url: str) -> Response:
     return redirect(url, code=303)
 
 
-def render_page(template_name: str, status: int = 200, **context) -> Response:
+def render_page(template_name: str, http_status: int = 200, **context) -> Response:
     """Render a page with the current theme's environment (the app's one by default)."""
     app = current_app._get_current_object()
     env = g.get("fd_jinja_env") or theme_environment(None)
@@ -66,4 +66,4 @@ def render_page(template_name: str, status: int = 200, **context) -> Response:
     body = template.render(context)
     template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template,
                            context=context)
-    return Response(body, status=status, mimetype="text/html")
+    return Response(body, status=http_status, mimetype="text/html")

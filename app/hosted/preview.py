@@ -60,7 +60,7 @@ def theme_preview_page(name: str):
     _enabled()
     sample = PAGES.get(name) or abort(404)
     _, client = _chosen()
-    return render_page(sample.template, status=sample.status, **sample.context(client))
+    return render_page(sample.template, sample.status, **sample.context(client))
 
 
 @bp.get("/_theme/preview/mail/<name>")

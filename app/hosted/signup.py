@@ -47,7 +47,7 @@ def attribute_names() -> list[str]:
 def signup():
     page_interaction()
     if not frontdesk_state().settings.signup_enabled:
-        return render_page("hosted/signup_disabled.html", status=403)
+        return render_page("hosted/signup_disabled.html", http_status=403)
     form = signup_form_class(attribute_names())(interaction=interaction_id())
     extra_fields = [f for f in form if f.name not in {"email", "password", "interaction",
                                                      "csrf_token"}]
