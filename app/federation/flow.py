@@ -37,7 +37,7 @@ from app.federation.providers import Provider
 STATE_PREFIX = "fed:state:"
 STATE_TTL_SECONDS = 600
 BROWSER_KEY = "fed_browser"
-RESPONSE_FIELDS = ("code", "state", "error", "error_description", "user")
+RESPONSE_FIELDS = ("code", "state", "error", "error_description", "user", "iss")
 MAX_FIELD_LENGTH = 4096
 
 
@@ -145,6 +145,8 @@ def authenticate(provider: Provider, pending: PendingLogin,
         raise UpstreamError("upstream_no_code")
     cache, timeout = upstream_cache(), _http_timeout()
     metadata = cache.metadata(provider)
+    if params.get("iss") and params["iss"] != metadata.issuer:  # RFC 9207 §2.4: mix-up
+        raise UpstreamError("upstream_issuer_mismatch", params["iss"][:200])
     token = exchange_code(provider, metadata, code=params["code"],
                           code_verifier=pending.code_verifier,
                           redirect_uri=pending.redirect_uri, timeout=timeout)
