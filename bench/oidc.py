@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlencode, urljoin, urlsplit
 
 import aiohttp
 from joserfc import jwt
@@ -104,8 +104,11 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def basic_auth(rp: Relying) -> aiohttp.BasicAuth:
-    return aiohttp.BasicAuth(rp.client_id, rp.client_secret)
+def basic_auth(rp: Relying) -> dict[str, str]:
+    """client_secret_basic (RFC 6749 §2.3.1: form-encode, then Basic)."""
+    user, password = quote_plus(rp.client_id), quote_plus(rp.client_secret)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 async def discover(http: aiohttp.ClientSession, issuer: str) -> Provider:
@@ -223,7 +226,7 @@ def _code_from(url: str, state: str) -> str:
 async def token_request(http: aiohttp.ClientSession, provider: Provider, rp: Relying,
                         form: dict) -> dict:
     async with http.post(provider.endpoint("token_endpoint"), data=form,
-                         auth=basic_auth(rp)) as resp:
+                         headers=basic_auth(rp)) as resp:
         body = await resp.json(content_type=None)
         if resp.status != 200:
             raise FlowError(f"token endpoint {resp.status}: {body.get('error')}")
@@ -278,7 +281,7 @@ async def userinfo(http: aiohttp.ClientSession, provider: Provider, access_token
 async def introspect(http: aiohttp.ClientSession, provider: Provider, rp: Relying,
                      token: str) -> dict:
     async with http.post(provider.endpoint("introspection_endpoint"), data={"token": token},
-                         auth=basic_auth(rp)) as resp:
+                         headers=basic_auth(rp)) as resp:
         if resp.status != 200:
             raise FlowError(f"introspection answered {resp.status}")
         body = await resp.json(content_type=None)

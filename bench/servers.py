@@ -25,6 +25,7 @@ from bench.driver import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+# Production mode: a fresh database is created beside this one; Redis keys get a prefix.
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -65,16 +66,28 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 15) -> None:
         process.wait()
 
 
-def fresh_database(name: str, base_url: str = POSTGRES_URL) -> str:
+def fresh_database(name: str, base_url: str | None = None) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    base_url = base_url or POSTGRES_URL
     engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def flush_redis_prefix(url: str, prefix: str) -> None:
@@ -144,9 +157,12 @@ class FrontdeskInstance:
             raise RuntimeError(f"frontdesk {' '.join(args[:2])} failed: {done.stderr[-2000:]}")
         return done.stdout
 
-    def cleanup(self) -> None:
+    def cleanup(self, keep_database: bool = False) -> None:
+        """Flush the Redis prefix and drop the bench database (servers must be stopped)."""
         if self.redis_prefix:
             flush_redis_prefix(self.env["FRONTDESK_REDIS_URL"], self.redis_prefix)
+        if self.database_url and not keep_database:
+            drop_database(self.database_url)
 
 
 def instance_env(mode: str, directory: Path, port: int, database_url: str | None,

@@ -8,7 +8,6 @@ checked once for a correct answer; wrk then repeats it. wrk counts any non-2xx a
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import resource
 import shutil
@@ -36,10 +35,6 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _basic(rp: oidc.Relying) -> str:
-    return "Basic " + base64.b64encode(f"{rp.client_id}:{rp.client_secret}".encode()).decode()
-
-
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -59,7 +54,7 @@ async def build_request(target: driver.Target, scenario: str) -> Request:
     if scenario == "userinfo":
         return Request(provider.endpoint("userinfo_endpoint"),
                        headers={"Authorization": f"Bearer {state[0].access_token}"})
-    auth = {"Authorization": _basic(rp), "Content-Type": FORM}
+    auth = {**oidc.basic_auth(rp), "Content-Type": FORM}
     if scenario == "client_credentials":
         return Request(provider.endpoint("token_endpoint"), "POST", auth,
                        urlencode({"grant_type": "client_credentials"}))
