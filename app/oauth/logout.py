@@ -19,7 +19,7 @@ from wtforms import ValidationError
 
 from app.extensions import db, frontdesk_state
 from app.models import record_event
-from app.oauth.signing import SIGNING_ALGS
+from app.oauth.signing import SIGNING_ALGS, decode_jwt
 from app.sessions import current_login, end_login_session
 
 LOGOUT_PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state",
@@ -38,6 +38,9 @@ class EndSessionEndpoint(_EndSessionEndpoint):
         client_id = data.get("client_id")
         if client_id and self.server.query_client(client_id) is None:
             raise InvalidRequestError("Unknown 'client_id'.")
+        hint = data.get("id_token_hint")
+        if hint and not is_id_token(hint):
+            raise InvalidRequestError("The 'id_token_hint' is not an ID token of ours.")
         validated = super().validate_request(oauth_request)
         claims = validated.id_token_claims
         if claims is not None and claims.get("iss") != frontdesk_state().settings.issuer:
@@ -60,6 +63,12 @@ class EndSessionEndpoint(_EndSessionEndpoint):
                          ip=request.remote_addr)
             db.session.commit()
         end_login_session()
+
+
+def is_id_token(token: str) -> bool:
+    """Signed by us and not an access token (typ at+jwt)."""
+    decoded = decode_jwt(token)
+    return decoded is not None and str(decoded[0].get("typ", "JWT")).lower() == "jwt"
 
 
 def needs_confirmation(validated: EndSessionRequest) -> bool:
