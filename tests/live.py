@@ -60,7 +60,7 @@ def server_env(instance: Path, port: int, **settings: str) -> dict[str, str]:
         "FRONTDESK_MAIL_BACKEND": "file",
         "FRONTDESK_MAIL_OUTBOX": str(instance / "outbox"),
     })
-    if TEST_DATABASE_URL:
+    if TEST_DATABASE_URL and "database_url" not in settings:
         env["FRONTDESK_DATABASE_URL"] = fresh_database(f"frontdesk_live_{port}")
     if TEST_REDIS_URL:
         env["FRONTDESK_REDIS_URL"] = TEST_REDIS_URL
@@ -138,3 +138,132 @@ def _flush_prefix(prefix: str) -> None:
     keys = list(client.scan_iter(match=prefix + "*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+# --- private services for outage tests (never stop the shared ones) -------------------
+
+
+def _wait_for(check, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up within {timeout} s")
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of our own on a free port, without persistence."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(self._answers, f"redis on port {self.port}")
+        return self
+
+    def _answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def start_private_redis(workdir: Path, port: int | None = None) -> PrivateRedis:
+    return PrivateRedis(port or free_port(), workdir).start()
+
+
+def _postgres_bin(name: str) -> str:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                      key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    if not versions:
+        raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
+    return str(versions[-1] / name)
+
+
+def _as_postgres(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user."""
+    command = list(args)
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
+
+
+@dataclass
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port, trust auth."""
+
+    port: int
+    datadir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def init(self) -> PrivatePostgres:
+        _as_postgres(_postgres_bin("initdb"), "-D", str(self.datadir), "-U", "postgres",
+                     "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+        return self
+
+    def start(self) -> PrivatePostgres:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 "
+                   f"-c unix_socket_directories={self.datadir} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off")
+        _as_postgres(_postgres_bin("pg_ctl"), "-D", str(self.datadir), "-l",
+                     str(self.datadir / "server.log"), "-o", options, "-w", "-t", "60", "start",
+                     timeout=90)
+        return self
+
+    def stop(self) -> None:
+        _as_postgres(_postgres_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w",
+                     "stop")
+
+    def running(self) -> bool:
+        try:
+            _as_postgres(_postgres_bin("pg_ctl"), "-D", str(self.datadir), "status")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+    def remove(self) -> None:
+        import shutil
+
+        if self.datadir.exists() and self.running():
+            self.stop()
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+
+def start_private_postgres() -> PrivatePostgres:
+    """initdb in a temp dir owned by postgres (pytest's tmp_path is not reachable for it)."""
+    import shutil
+    import tempfile
+
+    parent = Path(tempfile.mkdtemp(prefix="frontdesk-pg-"))
+    parent.chmod(0o755)
+    datadir = parent / "data"
+    datadir.mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+    cluster = PrivatePostgres(free_port(), datadir)
+    try:
+        return cluster.init().start()
+    except BaseException:
+        cluster.remove()
+        raise
