@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
 
 from app.extensions import db, frontdesk_state
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    """The process answers."""
-    return jsonify(status="ok")
+    """The process answers (touches neither the database nor the store)."""
+    response = jsonify(status="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _check_database() -> str | None:
@@ -21,6 +26,7 @@ def _check_database() -> str | None:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        log.warning("readiness: database down (%s)", exc.__class__.__name__)
         return exc.__class__.__name__
     return None
 
@@ -28,7 +34,8 @@ def _check_database() -> str | None:
 def _check_store() -> str | None:
     try:
         frontdesk_state().store.ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        log.warning("readiness: store down (%s)", exc.__class__.__name__)
         return exc.__class__.__name__
     return None
 
