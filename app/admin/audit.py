@@ -51,11 +51,9 @@ def _filtered(stmt, args: dict):
 @require_scope("admin:audit:read")
 def list_audit_events():
     args = query_params(AUDIT_QUERY | PAGE_QUERY)
-    key, limit = decode_cursor(args.get("cursor"), 1), args.get("limit", 50)
+    key, limit = decode_cursor(args.get("cursor"), int), args.get("limit", 50)
     stmt = _filtered(db.select(AuditEvent), args).order_by(AuditEvent.id.desc())
     if key:
-        if not isinstance(key[0], int):
-            raise Problem(400, "Bad Request", "The cursor is not valid; start again without it.")
         stmt = stmt.where(AuditEvent.id < key[0])
     events = db.session.scalars(stmt.limit(limit + 1)).all()
     more = len(events) > limit

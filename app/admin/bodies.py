@@ -115,7 +115,7 @@ def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+def decode_cursor(cursor: str | None, kind: type = str) -> list[Any] | None:
     """The key of the last item of the previous page, or Problem 400."""
     if cursor is None:
         return None
@@ -123,7 +123,7 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         key = None
-    if not isinstance(key, list) or len(key) != arity or \
-            not all(isinstance(k, str | int) and not isinstance(k, bool) for k in key):
+    if not isinstance(key, list) or len(key) != 1 or \
+            not isinstance(key[0], kind) or isinstance(key[0], bool):
         raise malformed("The cursor is not valid; start again without it.")
     return key

@@ -50,7 +50,7 @@ EXTRA_FIELDS = ("logo_url", "access_token_seconds", "refresh_token_seconds", "jw
 @require_scope(SCOPE)
 def list_clients():
     args = query_params(PAGE_QUERY)
-    key, limit = decode_cursor(args.get("cursor"), 1), args.get("limit", 50)
+    key, limit = decode_cursor(args.get("cursor")), args.get("limit", 50)
     stmt = db.select(Client).order_by(Client.client_id)
     if key:
         stmt = stmt.where(Client.client_id > key[0])

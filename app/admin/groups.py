@@ -57,7 +57,7 @@ def _apply(action, *args, **kwargs):
 @require_scope(SCOPE)
 def list_groups():
     args = query_params(PAGE_QUERY)
-    key, limit = decode_cursor(args.get("cursor"), 1), args.get("limit", 50)
+    key, limit = decode_cursor(args.get("cursor")), args.get("limit", 50)
     stmt = db.select(Group).order_by(Group.name)
     if key:
         stmt = stmt.where(Group.name > key[0])
@@ -114,7 +114,7 @@ def delete_group_view(group_name: str):
 def list_members(group_name: str):
     group = _group(group_name)
     args = query_params(PAGE_QUERY)
-    key, limit = decode_cursor(args.get("cursor"), 1), args.get("limit", 50)
+    key, limit = decode_cursor(args.get("cursor")), args.get("limit", 50)
     sort_key = func.lower(User.email)
     stmt = db.select(User, sort_key).where(User.groups.any(Group.id == group.id)) \
         .order_by(sort_key)

@@ -1,17 +1,18 @@
 """What the admin API borrows from the hosted flows: the password policy and the
-password-reset mail (also used as the invitation: "choose your password")."""
+password-reset mail (also sent as the invitation: its link lets the user choose a password)."""
 
 from __future__ import annotations
 
+from app.accounts.password_reset import start_password_reset
+from app.accounts.policy import check_password
 from app.admin.problems import validation_problem
 from app.config import Settings
+from app.extensions import frontdesk_state
 from app.models import User
 
 
 def check_new_password(settings: Settings, password: str, email: str) -> None:
     """Problem 422 listing the broken rules of the password policy."""
-    from app.accounts.policy import check_password
-
     violations = check_password(settings, password, email)
     if violations:
         rules = ", ".join(v.rule for v in violations)
@@ -19,10 +20,15 @@ def check_new_password(settings: Settings, password: str, email: str) -> None:
 
 
 def send_password_reset(user: User) -> bool:
-    """Mail the user a reset code through the hosted flow; False when it cannot."""
-    return False
+    """Start the hosted reset flow (code + link by mail); False for a disabled user, who
+    gets no mail. The flow's per-address cool-down applies."""
+    if not user.is_enabled:
+        return False
+    state = frontdesk_state()
+    start_password_reset(state.settings, state.store, user.email)
+    return True
 
 
 def send_invitation(user: User) -> bool:
-    """Invite the user to choose a password (the reset flow's mail); False when it cannot."""
+    """Invite the user to choose a password: the reset flow's mail and link."""
     return send_password_reset(user)

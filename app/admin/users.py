@@ -85,7 +85,7 @@ def _like_prefix(prefix: str):
 @require_scope(READ)
 def list_users():
     args = query_params(USER_QUERY | PAGE_QUERY)
-    key, limit = decode_cursor(args.get("cursor"), 1), args.get("limit", 50)
+    key, limit = decode_cursor(args.get("cursor")), args.get("limit", 50)
     sort_key = func.lower(User.email)
     stmt = db.select(User, sort_key).order_by(sort_key)
     if args.get("email"):
@@ -159,10 +159,13 @@ def _new_user(body: dict) -> tuple[User, str | None]:
 def create_user_view():
     body = json_body(admin_schemas()["UserCreate"])
     user, shown = _new_user(body)
-    invited = bool(body.get("send_invitation")) and user_mail.send_invitation(user)
     audit("admin.user.created", user_id=user.id, email=user.email,
-          temporary_password=shown is not None, invitation_sent=invited)
-    db.session.commit()
+          temporary_password=shown is not None)
+    db.session.commit()  # before the mail: the flow's store may share the database
+    invited = bool(body.get("send_invitation")) and user_mail.send_invitation(user)
+    if invited:
+        audit("admin.user.invited", user_id=user.id)
+        db.session.commit()
     data = user_resource(user) | {"temporary_password": shown, "invitation_sent": invited}
     return json_response(data, 201, {"Location": url_for("admin.get_user", user_id=user.id)})
 
