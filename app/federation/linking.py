@@ -188,3 +188,8 @@ def link_with_password(settings: Settings, provider: Provider, identity: Upstrea
 def account_has_password(user_id: str) -> bool:
     user = db.session.get(User, user_id)
     return bool(user and user.password_hash)
+
+
+def account_email(user_id: str) -> str | None:
+    user = db.session.get(User, user_id)
+    return user.email if user else None

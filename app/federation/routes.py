@@ -32,6 +32,9 @@ LINK_TTL_SECONDS = 600
 CANCELLED = "Sign-in with {label} was cancelled. Choose another way to sign in."
 FAILED = "Sign-in with {label} did not work. Please try again or choose another way."
 CANCEL_REASONS = ("upstream_access_denied", "upstream_user_cancelled_authorize")  # Apple's
+TOO_MANY = "Too many attempts. Please wait a minute and try again."
+LOCKED = "Too many wrong passwords. Try again later."
+WRONG_PASSWORD = "That password is not right."  # noqa: S105 - a message
 EXPIRED = "This sign-in attempt has expired or was started in another browser. Please start again."
 
 
@@ -145,22 +148,23 @@ def _has_password(pending: dict) -> bool:
 def _check_link_password(upstream: Provider, pending: dict, form: LinkForm):
     """The next response after a password attempt, or None to show the form with an error."""
     if throttle.ip_over_limit(request.remote_addr):
-        return show_message(429, "Too many attempts. Please wait a minute and try again.")
-    user_id = pending["user_id"]
-    if throttle.account_locked(user_id):
-        form.password.errors.append("Too many wrong passwords. Try again later.")
+        return show_message(429, TOO_MANY)
+    email = linking.account_email(pending["user_id"])
+    if email is None or throttle.account_locked(email):
+        form.password.errors.append(LOCKED)
         return None
     identity = UpstreamIdentity(**pending["identity"])
     try:
         user = linking.link_with_password(frontdesk_state().settings, upstream, identity,
-                                          user_id, form.password.data, ip=request.remote_addr)
+                                          pending["user_id"], form.password.data,
+                                          ip=request.remote_addr)
     except LinkError as exc:
         session.pop(LINK_KEY, None)
         return back_to_login(pending["interaction_id"], exc.message)
     if user is None:
-        throttle.record_failure(user_id)
-        form.password.errors.append("That password is not right.")
+        throttle.record_failure(email)
+        form.password.errors.append(WRONG_PASSWORD)
         return None
-    throttle.clear_failures(user_id)
+    throttle.clear_failures(email)
     session.pop(LINK_KEY, None)
     return complete_login(user, ["fed", "pwd"], pending["interaction_id"], pending["client_id"])

@@ -1,46 +1,28 @@
-"""Limits on the link-by-password form: per IP per minute, and failures per account.
-
-Failures here count on their own key, so a wrong password on this form locks the link step
-of that account for LOCKOUT_SECONDS after LOGIN_MAX_FAILURES tries.
-"""
+"""Limits on the link-by-password form, shared with the password login (app.accounts):
+the per-IP budget of sensitive posts, and the account lockout keyed by e-mail. A wrong
+password here counts exactly like one on /login, so the link form is no extra oracle."""
 
 from __future__ import annotations
 
+from app.accounts import lockout
+from app.accounts.throttle import ip_within_limit
 from app.extensions import frontdesk_state
-
-
-def _ip_key(ip: str) -> str:
-    return f"rl:fed-link:ip:{ip}"
-
-
-def _failures_key(user_id: str) -> str:
-    return f"rl:fed-link:fail:{user_id}"
 
 
 def ip_over_limit(ip: str | None) -> bool:
     """Count this request; True when the IP went over its per-minute budget."""
     state = frontdesk_state()
-    count = state.store.incr(_ip_key(ip or "unknown"), 60)
-    return count > state.settings.ip_max_requests_per_minute
+    return not ip_within_limit(state.store, state.settings, ip)
 
 
-def _locked_key(user_id: str) -> str:
-    return f"rl:fed-link:locked:{user_id}"
+def account_locked(email: str) -> bool:
+    return lockout.is_locked(frontdesk_state().store, email)
 
 
-def account_locked(user_id: str) -> bool:
-    return frontdesk_state().store.get(_locked_key(user_id)) is not None
-
-
-def record_failure(user_id: str) -> None:
-    """Count a wrong password; at the limit the account's link step locks for a while."""
+def record_failure(email: str) -> None:
     state = frontdesk_state()
-    settings = state.settings
-    if state.store.incr(_failures_key(user_id), settings.lockout_seconds) >= \
-            settings.login_max_failures:
-        state.store.set(_locked_key(user_id), "1", settings.lockout_seconds)
-        state.store.delete(_failures_key(user_id))
+    lockout.record_failure(state.store, state.settings, email)
 
 
-def clear_failures(user_id: str) -> None:
-    frontdesk_state().store.delete(_failures_key(user_id))
+def clear_failures(email: str) -> None:
+    lockout.clear_failures(frontdesk_state().store, email)

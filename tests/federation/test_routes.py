@@ -140,6 +140,11 @@ def test_link_password_attempts_are_limited(apple_app, client, oauth_client, app
         as_text=True)
     with apple_app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(FederatedIdentity)) == 0
+    # the lockout is the account's: the password login is locked too
+    login = client.get(f"/login?interaction={ix}").get_data(as_text=True)
+    attempt = client.post("/login", data={"csrf_token": csrf_token(login), "interaction": ix,
+                                          "email": "alice@example.com", "password": PASSWORD})
+    assert attempt.status_code != 303
 
 
 def test_account_without_password_cannot_be_linked_by_password(
