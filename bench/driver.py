@@ -33,6 +33,11 @@ class Target:
     server_pid: int
     kind: str = "frontdesk"  # frontdesk | reference
     settings: dict = field(default_factory=dict)
+    # PostgreSQL backends serving this target (not in its process tree), if any.
+    backend_pids: Callable[[], list[int]] | None = None
+
+    def backend_ticks(self) -> dict[int, int] | None:
+        return procstat.ticks_by_pid(self.backend_pids()) if self.backend_pids else None
 
 
 @dataclass
@@ -170,20 +175,24 @@ async def _measure(ctx: Context, scenario: str, operation: Operation, states: li
                    duration: float, max_ops: int | None = None) -> dict:
     tally = Tally()
     target = ctx.target
+    db_before = target.backend_ticks()
     before, driver_before = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
     started = time.monotonic()
     await asyncio.gather(*(_worker(ctx, operation, state, started + duration, tally, max_ops)
                            for state in states))
     elapsed = time.monotonic() - started
     after, driver_after = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
+    db_cpu = procstat.ticks_delta_ms(db_before, target.backend_ticks()) if db_before else None
     return summarize(target, scenario, tally, elapsed, len(states),
                      server_cpu_ms=procstat.cpu_ms(before, after),
-                     driver_cpu_ms=(driver_after - driver_before) * 1000, tool="aiohttp")
+                     driver_cpu_ms=(driver_after - driver_before) * 1000, tool="aiohttp",
+                     db_cpu_ms=db_cpu)
 
 
 def summarize(target: Target, scenario: str, tally: Tally, elapsed: float, concurrency: int,
               server_cpu_ms: float, driver_cpu_ms: float, tool: str,
-              percentiles: dict | None = None, ops: int | None = None) -> dict:
+              percentiles: dict | None = None, ops: int | None = None,
+              db_cpu_ms: float | None = None) -> dict:
     ops = len(tally.latencies_ms) if ops is None else ops
     lat = sorted(tally.latencies_ms)
     pct = percentiles or {f"p{q}_ms": _percentile(lat, q) for q in (50, 95, 99)}
@@ -195,6 +204,8 @@ def summarize(target: Target, scenario: str, tally: Tally, elapsed: float, concu
         "server_cpu_ms": round(server_cpu_ms, 1),
         "server_cpu_ms_per_op": round(server_cpu_ms / ops, 3) if ops else None,
         "driver_cpu_ms_per_op": round(driver_cpu_ms / ops, 3) if ops else None,
+        "db_cpu_ms_per_op": round(db_cpu_ms / ops, 3) if ops and db_cpu_ms is not None
+        else None,
         **{f"server_{k}": v for k, v in procstat.worker_memory(target.server_pid).items()},
         "loadavg": os.getloadavg()[0], "settings": target.settings,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

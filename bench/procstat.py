@@ -67,6 +67,16 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
+def ticks_by_pid(pids: list[int]) -> dict[int, int]:
+    return {pid: cpu_ticks([pid]) for pid in pids}
+
+
+def ticks_delta_ms(before: dict[int, int], after: dict[int, int]) -> float:
+    """CPU of processes alive at the end, counting ones started meanwhile in full."""
+    ticks = sum(max(0, value - before.get(pid, 0)) for pid, value in after.items())
+    return ticks * 1000 / TICKS_PER_SECOND
+
+
 @dataclass
 class TreeSnapshot:
     at: float

@@ -45,8 +45,8 @@ def cpu_excluding_hash(row: dict) -> float | None:
 
 
 HEADER = ("| target | scenario | ops/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/op "
-          "| ratio CPU/op vs ref | ops/s vs ref | peak RSS/worker MiB |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| ratio CPU/op vs ref | ops/s vs ref | PostgreSQL CPU ms/op | peak RSS/worker MiB |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def table(rows: list[dict]) -> str:
@@ -69,6 +69,7 @@ def table(rows: list[dict]) -> str:
             f"| {_fmt(row['p50_ms'])} | {_fmt(row['p95_ms'])} | {_fmt(row['p99_ms'])} "
             f"| {row['errors']} | {cpu} | {ratio if ref else '–'} "
             f"| {_ratio(row['ops_per_s'], ref and ref['ops_per_s']) if ref else '–'} "
+            f"| {_fmt(row.get('db_cpu_ms_per_op'), 3)} "
             f"| {_fmt(row['server_max_peak_rss_mib'], 1)} |")
     return "\n".join(lines)
 

@@ -245,8 +245,27 @@ def start_frontdesk(inst: FrontdeskInstance, spec: ServeSpec, name: str | None =
                 "argon2": f"m={env.get('FRONTDESK_ARGON2_MEMORY_KIB', 19456)} "
                           f"t={env.get('FRONTDESK_ARGON2_TIME_COST', 2)} p=1"}
     target = Target(name or f"frontdesk-{inst.mode}", rp, inst.accounts, process.pid,
-                    "frontdesk", settings)
+                    "frontdesk", settings,
+                    backend_pids=postgres_backends(inst.database_url) if inst.database_url
+                    else None)
     return RunningServer(target, process, log)
+
+
+def postgres_backends(database_url: str):
+    """A function listing the PostgreSQL backend pids connected to this database: their CPU
+    is the database's share of each operation (the postmaster is not in gunicorn's tree)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(database_url).database
+    dsn = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def backends() -> list[int]:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                "pg_backend_pid()", [name])]
+    return backends
 
 
 # --- reference ----------------------------------------------------------------------------

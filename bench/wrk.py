@@ -96,9 +96,11 @@ async def run_scenario(target: driver.Target, scenario: str, duration: float,
     request = await build_request(target, scenario)
     if warmup > 0:
         await _wrk(request, warmup, concurrency)
+    db_before = target.backend_ticks()
     before, wrk_before = procstat.snapshot(target.server_pid), _children_cpu_ms()
     data = await _wrk(request, duration, concurrency)
     after, wrk_after = procstat.snapshot(target.server_pid), _children_cpu_ms()
+    db_cpu = procstat.ticks_delta_ms(db_before, target.backend_ticks()) if db_before else None
     tally = driver.Tally(errors=data["errors"])
     if data["errors"]:
         tally.error_samples.append(f"wrk: {data['errors']} errors ({data['non_2xx']} non-2xx)")
@@ -106,4 +108,4 @@ async def run_scenario(target: driver.Target, scenario: str, duration: float,
         target, scenario, tally, data["duration_us"] / 1e6, concurrency,
         server_cpu_ms=procstat.cpu_ms(before, after), driver_cpu_ms=wrk_after - wrk_before,
         tool="wrk", percentiles={k: round(data[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")},
-        ops=data["requests"] - data["non_2xx"])
+        ops=data["requests"] - data["non_2xx"], db_cpu_ms=db_cpu)
