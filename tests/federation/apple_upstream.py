@@ -56,7 +56,9 @@ class Behaviour:
 
 
 class AppleUpstream:
-    def __init__(self, client_public_key: ECKey) -> None:
+    def __init__(self, client_public_key: ECKey, host: str = "127.0.0.1") -> None:
+        """`host` names the server in its URLs (it always listens on 127.0.0.1): "localhost"
+        makes it another site than a Frontdesk on 127.0.0.1, as Apple is for real."""
         self.client_public_key = client_public_key
         self.signing_key = RSAKey.generate_key(2048, parameters={"kid": "apple-1", "use": "sig",
                                                                  "alg": "RS256"})
@@ -68,7 +70,7 @@ class AppleUpstream:
         self.token_errors: list[str] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
 
