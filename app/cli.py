@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -86,7 +87,7 @@ class FrontdeskGroup(FlaskGroup):
             raise
 
 
-def _upgrade_database() -> None:
+def upgrade_database() -> None:
     """Apply pending migrations (Alembic logs to stderr) and create the signing keys."""
     from alembic import command
 
@@ -108,17 +109,23 @@ json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print exactly one JSON object on stdout")
 
 
+def _issuer_port(issuer: str) -> int:
+    parts = urlsplit(issuer)
+    return parts.port or 5000
+
+
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", type=int, help="Default: the port of FRONTDESK_ISSUER, else 5000")
 @with_appcontext
-def run_command(host: str, port: int) -> None:
+def run_command(host: str, port: int | None) -> None:
     """Serve with the development server; migrates the database first.
 
     For production use gunicorn (see README: gunicorn -c gunicorn.conf.py wsgi:app).
     """
-    _upgrade_database()
+    upgrade_database()
     settings = _settings()
+    port = port or _issuer_port(settings.issuer)
     click.echo(f"Frontdesk {settings.env} server on http://{host}:{port}  "
                f"(issuer {settings.issuer})", err=True)
     if settings.demo_enabled:
@@ -414,7 +421,7 @@ def demo_command(as_json):
     """Create (once) the demo client and a demo user; print where to click."""
     from app.demo import DEMO_CLIENT_ID
 
-    _upgrade_database()
+    upgrade_database()
     settings = _settings()
     email = "demo@example.com"
     password = _demo_password(Path(settings.instance_path))

@@ -83,11 +83,11 @@ def start_server(tmp_dir: Path, port: int | None = None, **settings: str) -> Liv
         server.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT)
-    _wait_ready(server)
+    wait_until_ready(server)
     return server
 
 
-def _wait_ready(server: LiveServer, timeout: float = 60) -> None:
+def wait_until_ready(server: LiveServer, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

@@ -8,6 +8,8 @@ ports): the shared services on the standard ports are never stopped.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import uuid
 
@@ -16,11 +18,16 @@ import requests
 
 from tests.conftest import STORE_REDIS_URL
 from tests.live import (
+    ROOT,
+    LiveServer,
     drop_database,
+    free_port,
     fresh_database,
+    server_env,
     start_private_postgres,
     start_private_redis,
     start_server,
+    wait_until_ready,
 )
 from tests.test_migrations import ADMIN_DATABASE_URL
 
@@ -68,6 +75,10 @@ def test_redis_outage_and_recovery(tmp_path, servers):
         pid = server.process.pid
         assert readiness(server) == (200, {"status": "ok", "down": [],
                                            "checks": {"database": "ok", "store": "ok"}})
+        # Request lines reach the log, with secrets redacted.
+        requests.get(server.url + "/healthz?code=SECRETCODE123&state=visible", timeout=15)
+        assert "/healthz?code=[redacted]&state=visible" in server.log()
+        assert "SECRETCODE123" not in server.log()
 
         redis_server.stop()
         body = wait_readiness(server, 503)
@@ -167,3 +178,43 @@ def test_two_processes_share_data_and_sessions(tmp_path, servers, request):
     assert bye.status_code == 303
     assert browser.get(one.url + "/account", allow_redirects=False,
                        timeout=15).status_code in (302, 303)
+
+
+def test_gunicorn_workers_serve_one_issuer(tmp_path, request):
+    """The production recipe: gunicorn.conf.py migrates an empty database in the master,
+    then several workers share sessions through the store."""
+    port = free_port()
+    instance = tmp_path / "gunicorn"
+    instance.mkdir()
+    env = server_env(instance, port, redis_url=STORE_REDIS_URL,
+                     redis_prefix=f"fdgunicorn:{uuid.uuid4().hex}:")
+    if "postgresql" in env.get("FRONTDESK_DATABASE_URL", ""):
+        request.addfinalizer(lambda: drop_database(env["FRONTDESK_DATABASE_URL"]))
+    log_path = instance / "gunicorn.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
+             f"127.0.0.1:{port}", "--workers", "3", "wsgi:app"], cwd=ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", instance=instance, env=env,
+                        process=process, log_path=log_path)
+    try:
+        wait_until_ready(server)
+        server.cli("users", "create", "--email", "g@example.com", "--password",
+                   "a long password", "--verified", "--json")
+        browser = requests.Session()
+        token = csrf_token(browser.get(server.url + "/login", timeout=15).text)
+        login = browser.post(server.url + "/login", data={
+            "email": "g@example.com", "password": "a long password", "csrf_token": token},
+            allow_redirects=False, timeout=15)
+        assert login.status_code == 303
+        for _ in range(12):  # whichever worker answers knows the session
+            page = browser.get(server.url + "/account", allow_redirects=False, timeout=15)
+            assert page.status_code == 200 and "g@example.com" in page.text
+        requests.get(server.url + "/healthz?client_secret=SECRETCS9", timeout=15)
+        time.sleep(0.5)
+        assert "client_secret=[redacted]" in server.log()
+        assert "SECRETCS9" not in server.log()
+        assert "Running upgrade" in server.log()  # the master migrated the empty database
+    finally:
+        server.stop()
