@@ -54,6 +54,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return token.claims
 
     def validate_jti(self, claims, jti) -> bool:
+        if not isinstance(jti, str) or not jti or len(jti) > 256:
+            return False
         exp = claims.get("exp")
         remaining = int(exp - time.time()) if isinstance(exp, int | float) else 0
         if remaining > MAX_LIFETIME_SECONDS:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from app.extensions import db
 from app.models import Client
+from app.oauth.cors import forget_public_client_origins
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
@@ -80,6 +81,8 @@ def create_client(*, name: str, redirect_uris: list[str] = (), post_logout_redir
                     is_first_party=is_first_party, **extra)
     client.set_secret(client_secret)
     db.session.add(client)
+    if is_public:
+        forget_public_client_origins()  # its origins may now call us (CORS)
     return NewClient(client, client_secret)
 
 
