@@ -15,7 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.support import SERVER_SETTINGS, RelyingParty, launch_chromium, run_axe
 from tests.federation.apple_upstream import CLIENT_ID, KEY_ID, TEAM_ID, AppleUpstream
-from tests.live import start_server
+from tests.live import TEST_DATABASE_URL, drop_database, start_server
 from tests.oauth.helpers import AuthorizationRequest, basic_auth
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,8 @@ def server(tmp_path_factory, apple):
                         apple_private_key_path=str(apple.key_path), **apple.settings())
     yield live
     live.stop()
+    if TEST_DATABASE_URL:
+        drop_database(live.env["FRONTDESK_DATABASE_URL"])
 
 
 @pytest.fixture(scope="module")

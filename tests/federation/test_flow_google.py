@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import FederatedIdentity, User
 from tests.conftest import make_app
 from tests.federation.flows import begin_authorization, exchange_code, follow_to_app
-from tests.live import start_server
+from tests.live import TEST_DATABASE_URL, drop_database, start_server
 
 MAIN = "http://127.0.0.1:5000"
 CALLBACK = MAIN + "/federation/google/callback"
@@ -39,6 +39,8 @@ def google(tmp_path_factory):
         yield server
     finally:
         server.stop()
+        if TEST_DATABASE_URL:
+            drop_database(server.env["FRONTDESK_DATABASE_URL"])
 
 
 @pytest.fixture
