@@ -419,7 +419,7 @@ def _ensure_demo_user(settings, email: str, password: str) -> None:
 @with_appcontext
 def demo_command(as_json):
     """Create (once) the demo client and a demo user; print where to click."""
-    from app.demo import DEMO_CLIENT_ID
+    from app.demo import DEMO_CLIENT_ID, demo_client_secret
 
     upgrade_database()
     settings = _settings()
@@ -429,10 +429,14 @@ def demo_command(as_json):
     _ensure_demo_user(settings, email, password)
     db.session.commit()
     data = {"url": settings.issuer + "/demo", "email": email, "password": password,
-            "client_id": DEMO_CLIENT_ID, "issuer": settings.issuer}
+            "client_id": DEMO_CLIENT_ID, "client_secret": demo_client_secret(settings),
+            "issuer": settings.issuer}
     _emit(data, as_json, (
-        f"\n  Frontdesk demo ready. Open {data['url']}\n"
-        f"  and sign in as {email} / {password}\n"))
+        f"\n  Frontdesk is ready. Open {data['url']}\n"
+        f"  and sign in as   {email}\n"
+        f"  with password    {password}\n"
+        f"  (your account page: {settings.issuer}/account, "
+        f"discovery: {settings.issuer}/.well-known/openid-configuration)\n"))
 
 
 def _register_user_pool_commands() -> None:
