@@ -9,7 +9,7 @@ from flask import Response, redirect, render_template, session, url_for
 from app.extensions import db, frontdesk_state
 from app.models import User
 from app.models._types import utcnow
-from app.oauth.interaction import LoginResult, finish
+from app.oauth.interaction import LoginResult, finish, load_interaction
 from app.sessions import start_login_session
 from app.triggers import TriggerAbort, run_trigger
 
@@ -46,6 +46,8 @@ def show_message(status: int, message: str, interaction_id: str | None = None):
 def complete_login(user: User, amr: list[str], interaction_id: str | None,
                    client_id: str | None) -> Response:
     """Sign the browser in as `user` and resume the authorization request, if any."""
+    if interaction_id and load_interaction(interaction_id) is None:
+        return show_message(400, GONE)  # checked first: no session for a request that is gone
     event = {"user_id": user.id, "email": user.email, "client_id": client_id}
     try:
         run_trigger("pre_authentication", event)

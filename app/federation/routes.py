@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from app.extensions import frontdesk_state
+from app.extensions import db, frontdesk_state
 from app.federation import flow, linking, throttle
 from app.federation.flow import FlowError
 from app.federation.forms import LinkForm
@@ -23,6 +23,7 @@ from app.federation.linking import LinkError, UpstreamIdentity
 from app.federation.login import back_to_login, complete_login, login_url, show_message
 from app.federation.oidc import UpstreamError
 from app.federation.providers import Provider, configured_providers
+from app.models import record_event
 from app.oauth.interaction import load_interaction
 
 bp = Blueprint("federation", __name__, url_prefix="/federation")
@@ -90,6 +91,9 @@ def callback(provider: str):
 
 def _upstream_failed(upstream: Provider, interaction_id: str | None, exc: UpstreamError):
     current_app.logger.warning("federation %s: %s", upstream.name, exc.reason)
+    record_event("federation.failed", ip=request.remote_addr, provider=upstream.name,
+                 reason=exc.reason)
+    db.session.commit()
     template = CANCELLED if exc.reason in CANCEL_REASONS else FAILED
     return back_to_login(interaction_id, template.format(label=upstream.label))
 

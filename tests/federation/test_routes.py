@@ -12,7 +12,7 @@ import pytest
 from app.accounts.mfa import enable_totp
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
-from app.models import FederatedIdentity, User
+from app.models import AuditEvent, FederatedIdentity, User
 from tests.conftest import PASSWORD, make_app
 from tests.federation.conftest import apple_settings
 from tests.federation.flows import (
@@ -221,6 +221,7 @@ def test_interaction_gone_before_the_callback(apple_app, client, oauth_client):
     response = apple_round_trip(apple_app, client, ix, drop_interaction)
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 303  # not signed in for a request gone
 
 
 def test_authorization_response_from_another_issuer_is_refused(apple_app, client,
@@ -233,3 +234,6 @@ def test_authorization_response_from_another_issuer_is_refused(apple_app, client
     assert response.location == f"/login?interaction={ix}"
     with apple_app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+        [event] = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.type == "federation.failed"))
+        assert event.details == {"provider": "apple", "reason": "upstream_issuer_mismatch"}
