@@ -43,8 +43,10 @@ def run_servers(args) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="fdbench-") as tmp:
         inst = servers.prepare_frontdesk(args.mode, Path(tmp))
         try:
-            for spec in parse_configs(args.configs):
-                server = servers.start_frontdesk(inst, spec, name=spec.label)
+            for spec, variants in _combinations(args):
+                name = spec.label + (f" +{variants}" if variants else "")
+                server = servers.start_frontdesk(inst, spec, name=name,
+                                                 extra_env={"BENCH_VARIANTS": variants})
                 try:
                     rows += [main.measure_one(server.target, s, args, jsonl)
                              for s in args.scenarios.split(",")]
@@ -56,6 +58,20 @@ def run_servers(args) -> list[dict]:
     (out / "servers.md").write_text(text)
     print(text)
     return rows
+
+
+def _combinations(args) -> list[tuple[servers.ServeSpec, str]]:
+    """Each server configuration, with each variant set (bench/variant_wsgi.py) if given."""
+    variant_sets = args.variants.split(";") if args.variants else [""]
+    combos = []
+    for spec in parse_configs(args.configs):
+        for variants in variant_sets:
+            variants = "" if variants == "none" else variants
+            if variants:
+                spec = servers.ServeSpec(spec.server, spec.workers, spec.worker_class,
+                                         spec.threads, app="bench.variant_wsgi:app")
+            combos.append((spec, variants))
+    return combos
 
 
 # --- roundtrips: DB and store trips per request ---------------------------------------------
@@ -293,6 +309,9 @@ def register(sub, common) -> None:
     p.add_argument("--mode", default="production", choices=["production", "embedded"])
     p.add_argument("--configs", default=DEFAULT_CONFIGS,
                    help="server:class:workers:threads,... (default %(default)s)")
+    p.add_argument("--variants", default="",
+                   help="';'-separated sets of bench/variant_wsgi.py changes to compare, "
+                        "'none' for the unchanged app, e.g. 'none;no_pre_ping'")
     p.set_defaults(handler=run_servers, scenarios="login,refresh,client_credentials,userinfo")
 
     p = sub.add_parser("roundtrips", help="DB and store round trips per request")
