@@ -95,10 +95,22 @@ async def _trips_for(target: driver.Target, scenario: str, log: Path, repeat: in
         ctx = driver.Context(http, await oidc.discover(http, target.rp.issuer), target)
         state = await prepare(ctx)
         await operation(ctx, state)  # warm: key ring, caches, pooled connections
+        await _sentinel(http, target)
         log.write_text("")
         for _ in range(repeat):
             await operation(ctx, state)
-    return _read_log(log)
+        await _sentinel(http, target)
+    return [e for e in _read_log(log) if e["path"] != SENTINEL]
+
+
+SENTINEL = "/healthz"
+
+
+async def _sentinel(http, target: driver.Target) -> None:
+    """A request after the measured ones: one sync worker serves requests in order, so once
+    this is answered every earlier request has been closed and logged."""
+    async with http.get(target.rp.issuer + SENTINEL) as resp:
+        await resp.read()
 
 
 def summarize_trips(scenario: str, entries: list[dict], repeat: int) -> list[dict]:
@@ -289,9 +301,11 @@ def run_profile(args) -> None:
                 prof.unlink(missing_ok=True)
                 row = main.run_async(_profiled(server.target, scenario, args,
                                                inst.issuer + "/_bench/profile/reset"))
+                kept = out / f"profile-{args.mode}-{scenario}.prof"
+                kept.write_bytes(prof.read_bytes())
                 buffer = io.StringIO()
-                stats = pstats.Stats(str(prof), stream=buffer)
-                stats.sort_stats(args.sort).print_stats(args.top)
+                stats = pstats.Stats(str(kept), stream=buffer)
+                stats.sort_stats(args.sort).print_stats(args.filter, args.top)
                 text.append(f"## {scenario} ({row['ops']} ops)\n\n```\n{buffer.getvalue()}```\n")
         finally:
             server.stop()
@@ -335,6 +349,7 @@ def register(sub, common) -> None:
     p.add_argument("--mode", default="production", choices=["production", "embedded"])
     p.add_argument("--sort", default="cumulative")
     p.add_argument("--top", type=int, default=45)
+    p.add_argument("--filter", default="", help="regex on file:function, e.g. 'app/'")
     p.set_defaults(handler=run_profile, concurrency=2, duration=4.0,
                    scenarios="login,refresh,client_credentials,userinfo,introspection")
 
