@@ -144,6 +144,7 @@ def validate(values: MultiDict) -> Authorization:
     client, redirect_uri = check_client(values)
     mode = values.get("response_mode") or "query"
     state = values.get("state")
+    web_uri = redirect_uri.startswith(("https://", "http://"))
     request = ParkedRequest(values)
     try:
         if not values.get("response_type"):
@@ -152,9 +153,12 @@ def validate(values: MultiDict) -> Authorization:
         grant.validate_no_multiple_request_parameter(request)
         grant.validate_consent_request()
         prompt, max_age, hint_sub = _check_oidc_parameters(values)
+        if mode == "form_post" and not web_uri:
+            raise InvalidRequestError("form_post needs an http(s) redirect URI.")
     except OAuth2Error as error:
-        raise AuthorizeRedirectError(error, redirect_uri,
-                                     mode if mode in RESPONSE_MODES else "query", state) from None
+        usable = mode in RESPONSE_MODES and (mode == "query" or web_uri)
+        raise AuthorizeRedirectError(error, redirect_uri, mode if usable else "query",
+                                     state) from None
     return Authorization(grant, request, client, redirect_uri, mode, state,
                          (request.scope or "").split(), request.payload.data, prompt,
                          max_age, hint_sub)

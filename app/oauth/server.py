@@ -43,7 +43,18 @@ def save_token(token: dict, request) -> None:
     if "refresh_token" in token and request.authorization_code is not None:
         add_refresh_token(token["refresh_token"], request.client, request.user,
                           token.get("scope", ""))
-        db.session.commit()
+        commit_keeping_loaded()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what is loaded: the ID token, built right after, reads the
+    client and user again, and must not cost two more queries."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 class AccessToken(dict):

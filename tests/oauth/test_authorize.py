@@ -346,3 +346,12 @@ def test_confidential_client_without_pkce_is_fine(flow, oauth_client):
 def test_plain_oauth_request_without_openid_has_no_id_token(flow, oauth_client):
     tokens = flow.tokens(oauth_client, flow.request(oauth_client, scope="email"))
     assert "id_token" not in tokens and tokens["scope"] == "email"
+
+
+def test_form_post_needs_an_http_redirect_uri(client, app):
+    native = add_client(app, name="Native", is_public=True,
+                        redirect_uris=["com.example.app:/callback"])
+    req = AuthorizationRequest(native["client_id"], native["redirect_uri"])
+    response = client.get(req.url(response_mode="form_post"))
+    assert response.status_code == 302
+    assert response.location.startswith("com.example.app:/callback?error=invalid_request")
