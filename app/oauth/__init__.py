@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 JSON_POST_VIEWS = ("token", "userinfo", "revoke", "introspect")
@@ -14,6 +16,9 @@ def init_app(app: Flask) -> None:
     from app.oauth.server import init_server
 
     init_server(app)
+    # Authlib logs whole token responses at DEBUG ("Issue token {...}"): never let them out.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, logging.getLogger(
+        "authlib").getEffectiveLevel()))
     app.register_blueprint(views.bp)
     # JSON endpoints authenticate clients or bearer tokens, never cookies: no CSRF. The
     # authorization request may be POSTed by the client's site (OIDC Core §3.1.2.1); the

@@ -178,7 +178,7 @@ def _check_oidc_parameters(values: MultiDict) -> tuple[frozenset[str], int | Non
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     max_age = values.get("max_age")
     if max_age is not None:
-        if not max_age.isdigit() or len(max_age) > 10:
+        if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 10:
             raise InvalidRequestError("'max_age' must be a whole number of seconds.")
         max_age = int(max_age)
     hint_sub = None

@@ -86,6 +86,7 @@ def test_repeated_client_id_is_an_error_page(client, oauth_client):
     ({"prompt": "none login"}, "invalid_request"),
     ({"max_age": "soon"}, "invalid_request"),
     ({"max_age": "-1"}, "invalid_request"),
+    ({"max_age": "²"}, "invalid_request"),
     ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
     ({"request_uri": "https://client.example/req"}, "request_uri_not_supported"),
     ({"id_token_hint": "not-a-token"}, "invalid_request"),
