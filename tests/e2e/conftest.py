@@ -6,12 +6,10 @@ share the server and the browser but never a browser session.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.support import SERVER_SETTINGS, Mailbox, launch_chromium
+from tests.e2e.support import SERVER_SETTINGS, BackgroundCommand, Mailbox, launch_chromium
 from tests.live import TEST_DATABASE_URL, drop_database, start_server
 
 DEFAULT_TIMEOUT_MS = 15_000
@@ -19,14 +17,21 @@ DEFAULT_TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    """A `frontdesk run` process (file mail backend) with the e2e settings; the module can
-    add settings with a module-level SERVER_OVERRIDES dict."""
+    """A `frontdesk run` process (file mail backend) with the e2e settings; a module can add
+    settings with a module-level SERVER_OVERRIDES dict, and skip the demo user (created in
+    the background while the first test runs) with DEMO_USER = False."""
     settings = {**SERVER_SETTINGS, **getattr(request.module, "SERVER_OVERRIDES", {})}
     live = start_server(tmp_path_factory.mktemp("e2e"), **settings)
-    yield live
-    live.stop()
-    if TEST_DATABASE_URL:
-        drop_database(live.env["FRONTDESK_DATABASE_URL"])
+    if getattr(request.module, "DEMO_USER", True):
+        live.extra["demo"] = BackgroundCommand(live, "demo")
+    try:
+        yield live
+    finally:
+        if "demo" in live.extra:
+            live.extra["demo"].finish()  # never leave the process behind
+        live.stop()
+        if TEST_DATABASE_URL:
+            drop_database(live.env["FRONTDESK_DATABASE_URL"])
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +41,9 @@ def mailbox(server) -> Mailbox:
 
 @pytest.fixture(scope="module")
 def demo(server) -> dict:
-    """`frontdesk demo`: the demo client and the demo user (email, password)."""
-    return json.loads(server.cli("demo", "--json").stdout)
+    """`frontdesk demo` (started with the server): the demo client and user (email,
+    password)."""
+    return server.extra["demo"].result()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import Outbox
+from tests.live import ROOT
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -211,3 +214,36 @@ class RelyingParty:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# --- CLI commands that run while the browser works -------------------------------------------
+
+
+class BackgroundCommand:
+    """`frontdesk <args> --json` started now, read when needed: each CLI call costs seconds
+    of interpreter start-up, which the browser steps can overlap."""
+
+    def __init__(self, server, *args: str) -> None:
+        self.args = args
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args, "--json"], env=server.env, cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._result: dict | None = None
+
+    def result(self, timeout: float = 120) -> dict:
+        if self._result is None:
+            out, err = self._process.communicate(timeout=timeout)
+            assert self._process.returncode == 0, f"frontdesk {' '.join(self.args)}: {err}"
+            self._result = json.loads(out)
+        return self._result
+
+    def finish(self, timeout: float = 60) -> None:
+        """Wait for the process (kill it if it hangs), whatever its outcome."""
+        try:
+            self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+
+    def __getitem__(self, key: str):
+        return self.result()[key]

@@ -3,7 +3,6 @@ sends access_denied to the client's redirect URI."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -11,7 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.steps import authorization, fill_login, open_authorization
-from tests.e2e.support import RelyingParty
+from tests.e2e.support import BackgroundCommand, RelyingParty
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +25,8 @@ def rp():
 @pytest.fixture(scope="module")
 def third_party(server, rp) -> dict:
     """A confidential client that is not first-party: it gets the consent page."""
-    created = server.cli("clients", "create", "--name", "Photo Printer", "--redirect-uri",
-                         rp.redirect_uri, "--json")
-    return json.loads(created.stdout)
+    return BackgroundCommand(server, "clients", "create", "--name", "Photo Printer",
+                             "--redirect-uri", rp.redirect_uri).result()
 
 
 def reach_consent(page, server, third_party, rp, user: dict, **extra):

@@ -68,6 +68,15 @@ def test_every_page_sends_csp_frame_and_referrer_headers(page, server, demo):
         assert_page_headers(page.goto(server.url + path))
 
 
+def test_demo_app_pages_send_the_same_headers(page, server, demo):
+    """The demo shows decoded tokens: it must not be cached, framed or leak a Referer."""
+    assert_page_headers(page.goto(server.url + "/demo/"))
+    page.get_by_role("link", name="Sign in with Frontdesk").click()
+    fill_login(page, demo["email"], demo["password"])
+    expect(page.locator("#id-token-claims")).to_be_visible()
+    assert_page_headers(page.goto(server.url + "/demo/"))
+
+
 def test_a_page_cannot_be_framed_by_another_site(page, server):
     attacker = RelyingParty("Attacker")
     try:
