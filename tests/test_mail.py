@@ -21,10 +21,16 @@ from app.mail import (
     issuer_url,
     render_mail,
 )
-from tests.conftest import Outbox, make_app
+from tests.conftest import Outbox
+from tests.hosted.helpers import custom_apps
 
 MAIL = RenderedMail(subject="Hello there", text="Plain body 123456\n",
                     html="<p>HTML body <b>123456</b></p>")
+
+
+@pytest.fixture
+def custom_app(tmp_path, postgres_schema):
+    yield from custom_apps(tmp_path, postgres_schema)
 
 
 class Collector:
@@ -74,9 +80,9 @@ def test_message_has_text_and_html_parts(settings):
     assert "<b>123456</b>" in message.get_body(("html",)).get_content()
 
 
-def test_smtp_backend_delivers_to_a_real_server(tmp_path, postgres_schema, smtp_server):
+def test_smtp_backend_delivers_to_a_real_server(custom_app, smtp_server):
     controller, collector = smtp_server
-    app = make_app(tmp_path, postgres_schema, mail_backend="smtp", smtp_host="127.0.0.1",
+    app = custom_app(mail_backend="smtp", smtp_host="127.0.0.1",
                    smtp_port=controller.port)
     frontdesk_state(app).mailer.send("bob@example.com", MAIL)
     wait_for(lambda: collector.envelopes)
@@ -86,17 +92,17 @@ def test_smtp_backend_delivers_to_a_real_server(tmp_path, postgres_schema, smtp_
     assert b"multipart/alternative" in envelope.original_content
 
 
-def test_smtp_backend_logs_in(tmp_path, postgres_schema):
+def test_smtp_backend_logs_in(custom_app):
     collector = Collector()
     controller = Controller(collector, hostname="127.0.0.1", port=free_port(),
                             authenticator=authenticator, auth_require_tls=False)
     controller.start()
     try:
-        good = make_app(tmp_path / "a", postgres_schema, mail_backend="smtp",
+        good = custom_app(mail_backend="smtp",
                         smtp_port=controller.port, smtp_username="mailer", smtp_password="s3cret")
         frontdesk_state(good).mailer.send("carol@example.com", MAIL)
         wait_for(lambda: collector.envelopes)
-        bad = make_app(tmp_path / "b", postgres_schema, mail_backend="smtp",
+        bad = custom_app(mail_backend="smtp",
                        smtp_port=controller.port, smtp_username="mailer", smtp_password="nope")
         with pytest.raises(MailError):
             frontdesk_state(bad).mailer.send("carol@example.com", MAIL)
@@ -104,15 +110,15 @@ def test_smtp_backend_logs_in(tmp_path, postgres_schema):
         controller.stop()
 
 
-def test_smtp_server_down_is_a_mail_error(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mail_backend="smtp", smtp_port=free_port(),
+def test_smtp_server_down_is_a_mail_error(custom_app):
+    app = custom_app(mail_backend="smtp", smtp_port=free_port(),
                    smtp_timeout_seconds=2)
     with pytest.raises(MailError):
         frontdesk_state(app).mailer.send("x@example.com", MAIL)
 
 
-def test_flow_survives_a_mail_failure(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mail_backend="smtp", smtp_port=free_port(),
+def test_flow_survives_a_mail_failure(custom_app):
+    app = custom_app(mail_backend="smtp", smtp_port=free_port(),
                    smtp_timeout_seconds=2)
     from tests.hosted.helpers import post_form
     response = post_form(app.test_client(), "/password/forgot", {"email": "x@example.com"})
@@ -148,8 +154,8 @@ def test_templates_render_both_parts_with_subject(app):
     assert 'href="http://127.0.0.1:5000/password/reset?flow=f&amp;code=654321"' in mail.html
 
 
-def test_issuer_url_ignores_the_request_host(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, issuer="https://id.example.com/auth")
+def test_issuer_url_ignores_the_request_host(custom_app):
+    app = custom_app(issuer="https://id.example.com/auth")
     with app.test_request_context("/", base_url="http://evil.test/"):
         url = issuer_url(frontdesk_state(app).settings, "hosted.password_reset", flow="f", code="1")
     assert url == "https://id.example.com/auth/password/reset?flow=f&code=1"

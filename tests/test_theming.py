@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.extensions import db, frontdesk_state
 from app.hosted.theming import client_theme_dir
 from app.oauth.clients import create_client
-from tests.conftest import Outbox, make_app
-from tests.hosted.helpers import login, post_form, start_authorization, text
+from tests.conftest import Outbox
+from tests.hosted.helpers import custom_apps, login, post_form, start_authorization, text
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "themes" / "example"
 NOTE = 'id="fd-example-theme-note"'
+
+
+@pytest.fixture
+def custom_app(tmp_path, postgres_schema):
+    yield from custom_apps(tmp_path, postgres_schema)
 
 
 def themed_client(app, theme: str) -> dict:
@@ -29,8 +36,8 @@ def test_default_pages_are_unthemed(client):
     assert '/static/frontdesk.css' in body and "fd-wordmark" in body
 
 
-def test_example_theme_for_the_whole_deployment(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, theme_dir=str(EXAMPLE))
+def test_example_theme_for_the_whole_deployment(custom_app):
+    app = custom_app(theme_dir=str(EXAMPLE))
     client = app.test_client()
     body = text(client.get("/login"))
     assert NOTE in body  # the overridden block
@@ -54,7 +61,7 @@ def test_example_theme_for_one_client(app, client, user):
     assert login(client, user["email"], user["password"], interaction).status_code == 303
 
 
-def test_client_theme_under_theme_dir_and_loader_order(tmp_path, postgres_schema):
+def test_client_theme_under_theme_dir_and_loader_order(custom_app, tmp_path):
     theme_dir = tmp_path / "site-theme"
     (theme_dir / "templates" / "hosted").mkdir(parents=True)
     (theme_dir / "clients" / "acme" / "templates" / "hosted").mkdir(parents=True)
@@ -62,7 +69,7 @@ def test_client_theme_under_theme_dir_and_loader_order(tmp_path, postgres_schema
     (theme_dir / "clients" / "acme" / "templates" / "hosted" / "mfa.html").write_text("ACME MFA")
     (theme_dir / "clients" / "acme" / "templates" / "hosted" / "login.html").write_text(
         '{% extends "default/hosted/login.html" %}{% block title %}ACME sign-in{% endblock %}')
-    app = make_app(tmp_path, postgres_schema, theme_dir=str(theme_dir))
+    app = custom_app(theme_dir=str(theme_dir))
     client = app.test_client()
     themed = themed_client(app, "acme")
     _, interaction, location = start_authorization(client, themed)
@@ -76,15 +83,15 @@ def test_client_theme_under_theme_dir_and_loader_order(tmp_path, postgres_schema
             "SITE MFA PAGE"
 
 
-def test_theme_shadows_mail_templates(tmp_path, postgres_schema):
+def test_theme_shadows_mail_templates(custom_app, tmp_path):
     theme_dir = tmp_path / "mail-theme"
     (theme_dir / "templates" / "mail").mkdir(parents=True)
     (theme_dir / "templates" / "mail" / "verify_email.txt").write_text(
         "{% set subject %}ACME code {{ code }}{% endset %}Your ACME code: {{ code }}\n")
-    app = make_app(tmp_path, postgres_schema, theme_dir=str(theme_dir))
+    app = custom_app(theme_dir=str(theme_dir))
     post_form(app.test_client(), "/signup", {"email": "m@example.com",
                                              "password": "a decent passphrase", "name": "M"})
-    outbox = Outbox(tmp_path / "outbox")
+    outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
     message = outbox.last()
     assert message["Subject"].startswith("ACME code ")
     assert outbox.text(message).startswith("Your ACME code: ")

@@ -81,3 +81,22 @@ def get_user(app, email: str) -> User:
 
 def store(app):
     return frontdesk_state(app).store
+
+
+def custom_apps(tmp_path, postgres_schema):
+    """Generator behind the `custom_app` fixture: yields a factory of apps with their own
+    settings and disposes them afterwards (no leaked connections in PostgreSQL mode)."""
+    from tests.conftest import make_app
+
+    made = []
+
+    def factory(**overrides):
+        app = make_app(tmp_path / f"custom{len(made)}", postgres_schema, **overrides)
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

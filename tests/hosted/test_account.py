@@ -7,7 +7,6 @@ import pyotp
 from app.accounts.mfa import store_totp_secret
 from app.extensions import db, frontdesk_state
 from app.models import FederatedIdentity, User
-from tests.conftest import make_app
 from tests.hosted.helpers import csrf_token, login, post_form, signed_in_as, text
 
 NEW = "a brand new passphrase"
@@ -74,8 +73,8 @@ def test_turn_mfa_off_and_new_recovery_codes(app, client, user):
         assert not u.totp_enabled and u.totp_secret is None and u.recovery_code_hashes == []
 
 
-def test_mfa_cannot_be_turned_off_when_required(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mfa_policy="required")
+def test_mfa_cannot_be_turned_off_when_required(custom_app):
+    app = custom_app(mfa_policy="required")
     with app.app_context():
         from app.accounts.users import create_user
         u = create_user(frontdesk_state(app).settings, email="req@example.com",

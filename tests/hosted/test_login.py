@@ -7,7 +7,7 @@ import pytest
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, User
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.hosted.helpers import (
     SECURITY_HEADERS,
     csrf_token,
@@ -96,8 +96,8 @@ def test_failure_pages_are_identical_for_unknown_and_wrong(client, user):
     assert pattern.sub("", strip(first)) == pattern.sub("", strip(second))
 
 
-def test_lockout_after_repeated_failures(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, login_max_failures=3, lockout_seconds=60)
+def test_lockout_after_repeated_failures(custom_app):
+    app = custom_app(login_max_failures=3, lockout_seconds=60)
     with app.app_context():
         create_user(frontdesk_state(app).settings, email="bob@example.com", password=PASSWORD,
                     verified=True)
@@ -178,8 +178,8 @@ def test_signed_in_user_visiting_login_goes_to_account(client, user):
     assert response.status_code == 303 and response.location.endswith("/account")
 
 
-def test_burst_of_posts_gets_429(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, ip_max_requests_per_minute=2)
+def test_burst_of_posts_gets_429(custom_app):
+    app = custom_app(ip_max_requests_per_minute=2)
     client = app.test_client()
     for _ in range(2):
         assert post_form(client, "/login", {"email": "a@example.com", "password": "x"}) \
@@ -190,9 +190,8 @@ def test_burst_of_posts_gets_429(tmp_path, postgres_schema):
     assert "Too many attempts" in text(response)
 
 
-def test_pre_authentication_trigger_can_reject(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema,
-                   trigger_pre_authentication="tests.hosted.triggers:reject_authentication")
+def test_pre_authentication_trigger_can_reject(custom_app):
+    app = custom_app(trigger_pre_authentication="tests.hosted.triggers:reject_authentication")
     with app.app_context():
         create_user(frontdesk_state(app).settings, email="carol@example.com", password=PASSWORD,
                     verified=True)
@@ -204,9 +203,8 @@ def test_pre_authentication_trigger_can_reject(tmp_path, postgres_schema):
     assert signed_in_as(client) is None
 
 
-def test_user_migration_trigger_imports_an_unknown_user(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema,
-                   trigger_user_migration="tests.hosted.triggers:migrate_legacy_user")
+def test_user_migration_trigger_imports_an_unknown_user(custom_app):
+    app = custom_app(trigger_user_migration="tests.hosted.triggers:migrate_legacy_user")
     client = app.test_client()
     assert GENERIC in text(login(client, "legacy@example.com", "wrong legacy pw"))
     response = login(client, "legacy@example.com", "legacy password 1")

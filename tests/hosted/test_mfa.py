@@ -11,7 +11,7 @@ from app.accounts.recovery_codes import hash_recovery_code
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, User
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.hosted.helpers import (
     login,
     post_form,
@@ -142,8 +142,8 @@ def test_recovery_code_works_once(app):
         assert len(User.find_by_email("mfa@example.com").recovery_code_hashes) == 9
 
 
-def test_mfa_failures_lock_the_account(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, login_max_failures=2)
+def test_mfa_failures_lock_the_account(custom_app):
+    app = custom_app(login_max_failures=2)
     secret = mfa_user(app)
     client = app.test_client()
     login(client, "mfa@example.com", PASSWORD)
@@ -156,8 +156,8 @@ def test_mfa_failures_lock_the_account(tmp_path, postgres_schema):
     assert secret
 
 
-def test_policy_required_forces_enrolment(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mfa_policy="required")
+def test_policy_required_forces_enrolment(custom_app):
+    app = custom_app(mfa_policy="required")
     with app.app_context():
         create_user(frontdesk_state(app).settings, email="eve@example.com", password=PASSWORD,
                     verified=True)
@@ -175,8 +175,8 @@ def test_policy_required_forces_enrolment(tmp_path, postgres_schema):
     assert signed_in_as(client) is not None and session_amr(client) == ["pwd", "otp", "mfa"]
 
 
-def test_policy_off_skips_the_challenge(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mfa_policy="off")
+def test_policy_off_skips_the_challenge(custom_app):
+    app = custom_app(mfa_policy="off")
     mfa_user(app)
     client = app.test_client()
     response = login(client, "mfa@example.com", PASSWORD)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, RefreshToken, User
-from tests.conftest import make_app
 from tests.hosted.helpers import code_in, csrf_token, login, post_form, query, signed_in_as, text
 
 NEW = "another good passphrase"
@@ -92,8 +91,8 @@ def test_unknown_address_flow_never_accepts_a_code(client):
     assert "not right" in text(post_form(client, location, {"code": "123456", "password": NEW}))
 
 
-def test_too_many_attempts_void_the_code(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, code_max_attempts=2)
+def test_too_many_attempts_void_the_code(custom_app):
+    app = custom_app(code_max_attempts=2)
     client = app.test_client()
     from app.accounts.users import create_user
     from tests.conftest import Outbox

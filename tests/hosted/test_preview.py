@@ -7,7 +7,6 @@ import pytest
 from app.extensions import db
 from app.hosted.preview_samples import MAILS, PAGES
 from app.oauth.clients import create_client
-from tests.conftest import make_app
 from tests.hosted.helpers import text
 
 
@@ -47,8 +46,8 @@ def test_client_brings_its_theme_and_name(app, client):
     assert "/_theme/assets/example/theme.css" in body
 
 
-def test_preview_can_be_disabled(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, theme_preview_enabled=False)
+def test_preview_can_be_disabled(custom_app):
+    app = custom_app(theme_preview_enabled=False)
     client = app.test_client()
     assert client.get("/_theme/preview").status_code == 404
     assert client.get("/_theme/preview/page/login").status_code == 404

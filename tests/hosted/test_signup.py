@@ -7,7 +7,7 @@ import time
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, User
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.hosted.helpers import code_in, post_form, query, signed_in_as, text
 
 GOOD = {"email": "new@example.com", "password": "a fine new passphrase", "name": "New Person"}
@@ -96,15 +96,15 @@ def test_password_policy(app, client):
         assert 'aria-describedby="password-hint password-error"' in text(response)
 
 
-def test_character_classes_are_configurable(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, password_require="digit,upper")
+def test_character_classes_are_configurable(custom_app):
+    app = custom_app(password_require="digit,upper")
     response = signup(app.test_client(), password="only lowercase words")
     assert "Include a digit." in text(response) and "Include an uppercase letter." in text(response)
     assert signup(app.test_client(), password="Lowercase words 42").status_code == 303
 
 
-def test_required_attributes(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, signup_required_attributes="given_name,family_name")
+def test_required_attributes(custom_app):
+    app = custom_app(signup_required_attributes="given_name,family_name")
     client = app.test_client()
     body = text(client.get("/signup"))
     assert 'name="given_name"' in body and 'name="family_name"' in body
@@ -113,15 +113,15 @@ def test_required_attributes(tmp_path, postgres_schema):
     assert response.status_code == 200 and "Please fill in this field." in text(response)
 
 
-def test_signup_can_be_turned_off(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, signup_enabled=False)
+def test_signup_can_be_turned_off(custom_app):
+    app = custom_app(signup_enabled=False)
     client = app.test_client()
     assert client.get("/signup").status_code == 403
     assert 'href="/signup"' not in text(client.get("/login"))
 
 
-def test_wrong_codes_then_exhausted(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, code_max_attempts=3)
+def test_wrong_codes_then_exhausted(custom_app):
+    app = custom_app(code_max_attempts=3)
     client = app.test_client()
     location = signup(client).location
     for _ in range(2):
@@ -130,8 +130,8 @@ def test_wrong_codes_then_exhausted(tmp_path, postgres_schema):
     assert "expired" in text(post_form(client, location, {"code": "000000"}))
 
 
-def test_code_expires(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, code_ttl_seconds=1)
+def test_code_expires(custom_app):
+    app = custom_app(code_ttl_seconds=1)
     client = app.test_client()
     from tests.conftest import Outbox
     outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
@@ -151,8 +151,8 @@ def test_code_is_single_use(app, client, outbox):
     assert "expired or was already used" in text(post_form(client, location, {"code": code}))
 
 
-def test_resend_has_a_cool_down(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema, mail_cooldown_seconds=1)
+def test_resend_has_a_cool_down(custom_app):
+    app = custom_app(mail_cooldown_seconds=1)
     client = app.test_client()
     from tests.conftest import Outbox
     outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
@@ -169,17 +169,15 @@ def test_resend_has_a_cool_down(tmp_path, postgres_schema):
     assert post_form(client, location, {"code": second}).status_code == 303
 
 
-def test_pre_sign_up_trigger_rejects(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema,
-                   trigger_pre_sign_up="tests.hosted.triggers:reject_example_org")
+def test_pre_sign_up_trigger_rejects(custom_app):
+    app = custom_app(trigger_pre_sign_up="tests.hosted.triggers:reject_example_org")
     response = signup(app.test_client(), email="x@example.org")
     assert response.status_code == 200
     assert "Sign-ups from example.org are closed." in text(response)
 
 
-def test_pre_sign_up_trigger_can_auto_confirm(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema,
-                   trigger_pre_sign_up="tests.hosted.triggers:auto_confirm")
+def test_pre_sign_up_trigger_can_auto_confirm(custom_app):
+    app = custom_app(trigger_pre_sign_up="tests.hosted.triggers:auto_confirm")
     client = app.test_client()
     response = signup(client)
     assert response.status_code == 303 and response.location.endswith("/account")
@@ -187,9 +185,8 @@ def test_pre_sign_up_trigger_can_auto_confirm(tmp_path, postgres_schema):
         assert User.find_by_email(GOOD["email"]).email_verified
 
 
-def test_custom_message_trigger_rewrites_the_mail(tmp_path, postgres_schema):
-    app = make_app(tmp_path, postgres_schema,
-                   trigger_custom_message="tests.hosted.triggers:rewrite_subject")
+def test_custom_message_trigger_rewrites_the_mail(custom_app):
+    app = custom_app(trigger_custom_message="tests.hosted.triggers:rewrite_subject")
     signup(app.test_client())
     from tests.conftest import Outbox
     outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
