@@ -99,6 +99,26 @@ def _flush_redis(prefix: str) -> None:
         client.delete(*keys)
 
 
+_SIGNING_KEY_ROWS: dict[str, list[dict]] = {}  # secret key -> rows, generated once per run
+
+
+def install_signing_keys(secret_key: str) -> None:
+    """Give a fresh test database its first signing keys. Generating an RSA key costs about
+    half a second, so the keys are made once per secret key and copied into each database."""
+    from app.models import SigningKey
+
+    rows = _SIGNING_KEY_ROWS.get(secret_key)
+    if rows is None:
+        ensure_signing_keys(secret_key)
+        columns = SigningKey.__table__.columns
+        _SIGNING_KEY_ROWS[secret_key] = [
+            {c.key: getattr(key, c.key) for c in columns}
+            for key in db.session.scalars(db.select(SigningKey))]
+        return
+    db.session.add_all([SigningKey(**row) for row in rows])
+    db.session.commit()
+
+
 def make_app(tmp_path, postgres_schema=None, **overrides):
     """A ready app: schema present and empty, keys created."""
     config = base_config(tmp_path, **overrides)
@@ -111,7 +131,7 @@ def make_app(tmp_path, postgres_schema=None, **overrides):
             db.create_all()
         if config.get("redis_url"):
             _flush_redis(config["redis_prefix"])
-        ensure_signing_keys(config["secret_key"])
+        install_signing_keys(config["secret_key"])
     return app
 
 
