@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -35,7 +37,7 @@ class LinkError(Exception):
         self.message = message
 
 
-ACCOUNT_UNAVAILABLE = "This account cannot sign in. Contact the administrator."
+ACCOUNT_UNAVAILABLE = _l("This account cannot sign in. Contact the administrator.")
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ def resolve_user(settings: Settings, provider: Provider, identity: UpstreamIdent
     if row is not None:
         return Resolution(user=_returning_user(provider, identity, row, ip))
     if not identity.email:
-        raise LinkError("no_email", f"{provider.label} did not share an e-mail address, "
-                        "which this service needs.")
+        raise LinkError("no_email", _("%(provider)s did not share an e-mail address, which "
+                                      "this service needs.", provider=provider.label))
     existing = User.find_by_email(identity.email)
     if existing is None:
         return Resolution(user=_create_user(settings, provider, identity, client_id, ip),
@@ -85,7 +87,7 @@ def resolve_user(settings: Settings, provider: Provider, identity: UpstreamIdent
 
 def _require_enabled(user: User | None) -> User:
     if user is None or not user.is_enabled:
-        raise LinkError("account_disabled", ACCOUNT_UNAVAILABLE)
+        raise LinkError("account_disabled", str(ACCOUNT_UNAVAILABLE))
     return user
 
 
@@ -105,8 +107,8 @@ def _returning_user(provider: Provider, identity: UpstreamIdentity, row: Federat
 def _create_user(settings: Settings, provider: Provider, identity: UpstreamIdentity,
                  client_id: str | None, ip: str | None) -> User:
     if not settings.signup_enabled:
-        raise LinkError("signup_disabled", "New accounts cannot be created here. Ask the "
-                        "administrator for an invitation.")
+        raise LinkError("signup_disabled", _("New accounts cannot be created here. Ask the "
+                                             "administrator for an invitation."))
     attributes = map_attributes(provider.attribute_mapping, identity.claims)
     try:
         answer = run_trigger("pre_sign_up", {"email": identity.email, "attributes": attributes,
@@ -120,8 +122,8 @@ def _create_user(settings: Settings, provider: Provider, identity: UpstreamIdent
         raise LinkError("pre_sign_up_rejected", str(exc)) from None
     except UserError:
         db.session.rollback()
-        raise LinkError("invalid_email", "The e-mail address of this account is not "
-                        "usable here.") from None
+        raise LinkError("invalid_email", _("The e-mail address of this account is not "
+                                           "usable here.")) from None
     db.session.flush()
     _add_identity(user, provider, identity)
     record_event("federation.signup", user_id=user.id, client_id=client_id, ip=ip,
@@ -156,8 +158,8 @@ def _commit() -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise LinkError("conflict", "This sign-in could not be completed. Please try "
-                        "again.") from None
+        raise LinkError("conflict", _("This sign-in could not be completed. Please try "
+                                      "again.")) from None
 
 
 def upstream_email(claims: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, redirect, render_template, session, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db, frontdesk_state
 from app.models import User
@@ -18,7 +19,7 @@ NOTICE_KEY = "fed_notice"
 # /mfa/setup read it. "amr" carries how the first factor was made.
 PENDING_MFA_KEY = "fd_pending"
 PENDING_MFA_SECONDS = 600
-GONE = "Your sign-in request has expired. Go back to the app and sign in again."
+GONE = _l("Your sign-in request has expired. Go back to the app and sign in again.")
 
 
 def login_url(interaction_id: str | None) -> str:
@@ -29,7 +30,7 @@ def login_url(interaction_id: str | None) -> str:
 
 def back_to_login(interaction_id: str | None, message: str) -> Response:
     """303 to the login page; the notice shows above the provider buttons there."""
-    session[NOTICE_KEY] = message
+    session[NOTICE_KEY] = str(message)
     return redirect(login_url(interaction_id), 303)
 
 

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db, frontdesk_state
 from app.federation import flow, linking, throttle
@@ -30,13 +31,14 @@ bp = Blueprint("federation", __name__, url_prefix="/federation")
 
 LINK_KEY = "fed_link"
 LINK_TTL_SECONDS = 600
-CANCELLED = "Sign-in with {label} was cancelled. Choose another way to sign in."
-FAILED = "Sign-in with {label} did not work. Please try again or choose another way."
+CANCELLED = _l("Sign-in with %(provider)s was cancelled. Choose another way to sign in.")
+FAILED = _l("Sign-in with %(provider)s did not work. Please try again or choose another way.")
 CANCEL_REASONS = ("upstream_access_denied", "upstream_user_cancelled_authorize")  # Apple's
-TOO_MANY = "Too many attempts. Please wait a minute and try again."
-LOCKED = "Too many wrong passwords. Try again later."
-WRONG_PASSWORD = "That password is not right."  # noqa: S105 - a message
-EXPIRED = "This sign-in attempt has expired or was started in another browser. Please start again."
+TOO_MANY = _l("Too many attempts. Please wait a minute and try again.")
+LOCKED = _l("Too many wrong passwords. Try again later.")
+WRONG_PASSWORD = _l("That password is not right.")
+EXPIRED = _l("This sign-in attempt has expired or was started in another browser. Please "
+             "start again.")
 
 
 def _provider(name: str) -> Provider:
@@ -58,7 +60,7 @@ def start(provider: str):
                                interaction.client_id if interaction else None)
     except UpstreamError as exc:
         current_app.logger.warning("federation %s: start failed: %s", upstream.name, exc)
-        return back_to_login(interaction_id, FAILED.format(label=upstream.label))
+        return back_to_login(interaction_id, FAILED % {"provider": upstream.label})
     return redirect(url, 303)
 
 
@@ -95,7 +97,7 @@ def _upstream_failed(upstream: Provider, interaction_id: str | None, exc: Upstre
                  reason=exc.reason)
     db.session.commit()
     template = CANCELLED if exc.reason in CANCEL_REASONS else FAILED
-    return back_to_login(interaction_id, template.format(label=upstream.label))
+    return back_to_login(interaction_id, template % {"provider": upstream.label})
 
 
 def _sign_in(upstream: Provider, identity: UpstreamIdentity, interaction_id: str | None,
