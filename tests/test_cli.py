@@ -20,7 +20,7 @@ from app.extensions import db, frontdesk_state
 from app.models import Client, Consent, Group, RefreshToken, SigningKey, User
 from app.models._types import utcnow
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
-from tests.live import ROOT, drop_database, free_port, fresh_database
+from tests.live import drop_database, free_port, fresh_database
 
 REDIRECT = "http://127.0.0.1:9999/cb"
 TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -368,4 +368,3 @@ def test_help_lists_the_commands(shell_env):
     for command in ("run", "db", "clients", "users", "keys", "demo"):
         assert f"  {command} " in result.stdout
     assert "--app" not in result.stdout and "--env-file" not in result.stdout
-    assert ROOT.is_dir()
