@@ -106,3 +106,9 @@ def test_form_errors_and_mails_are_translated(client, outbox):
 def test_error_page_is_translated(client):
     response = client.get("/nowhere", headers={"Accept-Language": "es"})
     assert response.status_code == 404 and "Página no encontrada" in text(response)
+
+
+def test_switcher_on_a_posted_page_keeps_the_flow(client):
+    response = post_form(client, "/signup/confirm?flow=abc", {"flow": "abc", "code": "1"})
+    assert "/signup/confirm?flow=abc&amp;lang=de" in response.get_data(as_text=True)
+    assert "code=" not in response.get_data(as_text=True).split('hreflang="de"')[0][-200:]

@@ -8,6 +8,7 @@ from flask import g, has_request_context, request, session, url_for
 LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 SESSION_KEY = "fd_lang"
+KEPT_ON_POST = ("interaction", "flow", "verify")
 
 
 def match_language(tag: str | None) -> str | None:
@@ -41,7 +42,8 @@ def remember_language_choice() -> None:
 def language_links(current: str) -> list[dict]:
     """The switcher: the current page in each language (GET links; no JavaScript)."""
     if request.endpoint is None or request.method != "GET":
-        args = {k: v for k, v in request.args.items() if k == "interaction"}
+        # a re-rendered form: keep what identifies the flow, never the posted values
+        args = {k: request.values[k] for k in KEPT_ON_POST if request.values.get(k)}
         endpoint = request.endpoint if request.endpoint else "hosted.login"
     else:
         args = {k: v for k, v in request.args.items() if k != "lang"}
