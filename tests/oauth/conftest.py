@@ -12,14 +12,22 @@ from tests.oauth.helpers import AuthorizationRequest, basic_auth, interaction_id
 from tests.oauth.ui_harness import install_harness
 
 
+def close_app(app) -> None:
+    """Give back the app's database and Redis connections."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    redis_client = getattr(frontdesk_state(app).store, "client", None)
+    if redis_client is not None:
+        redis_client.close()
+
+
 @pytest.fixture
 def app(tmp_path, postgres_schema):
     app = make_app(tmp_path, postgres_schema)
     install_harness(app)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture
@@ -35,9 +43,7 @@ def app_with(tmp_path, postgres_schema):
 
     yield build
     for custom in made:
-        with custom.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close_app(custom)
 
 
 def add_user(app, email: str = "carol@example.com", **options) -> dict:

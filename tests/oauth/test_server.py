@@ -7,6 +7,7 @@ from flask import jsonify
 from app.extensions import authorization, require_oauth
 from app.oauth.server import query_client
 from tests.conftest import make_app
+from tests.oauth.conftest import close_app
 from tests.oauth.ui_harness import install_harness
 
 
@@ -14,10 +15,7 @@ def test_grants_are_registered_once_however_many_apps(tmp_path, postgres_schema,
     before = len(authorization._token_grants)
     extra = make_app(tmp_path / "second", postgres_schema)
     assert len(authorization._token_grants) == before == 3
-    with extra.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
+    close_app(extra)
 
 
 def test_query_client(app, oauth_client):
@@ -51,7 +49,4 @@ def test_require_oauth_protects_views_with_our_tokens(tmp_path, postgres_schema,
     assert refused.status_code == 403
     assert flow.client.get("/api/whoami", headers={
         "Authorization": "Bearer nonsense"}).status_code == 401
-    with protected.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
+    close_app(protected)
