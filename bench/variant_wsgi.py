@@ -4,6 +4,8 @@ outside, to measure what a change would win before anyone edits app/ (see FINDIN
 BENCH_VARIANTS is a comma-separated list of:
   no_pre_ping    SQLAlchemy pool_pre_ping off (one round trip per connection checkout)
   es256_access   access tokens signed ES256 instead of RS256
+  client_cache   Authlib's query_client served from a per-process cache (5 s TTL) of
+                 detached Client rows (a sketch of finding 1, not the proposed design)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import app as app_package
 
 VARIANTS = {v for v in os.environ.get("BENCH_VARIANTS", "").split(",") if v}
-KNOWN = {"no_pre_ping", "es256_access"}
+KNOWN = {"no_pre_ping", "es256_access", "client_cache"}
 if VARIANTS - KNOWN:
     raise SystemExit(f"unknown BENCH_VARIANTS: {sorted(VARIANTS - KNOWN)}")
 
@@ -30,5 +32,26 @@ if "es256_access" in VARIANTS:
     import app.oauth.tokens as tokens
 
     tokens.ACCESS_TOKEN_ALG = "ES256"
+
+if "client_cache" in VARIANTS:
+    import time
+
+    import app.oauth.server as server
+    from app.extensions import db
+
+    _query_client = server.query_client
+    _clients: dict[str, tuple[float, object]] = {}
+
+    def cached_query_client(client_id):
+        hit = _clients.get(client_id) if isinstance(client_id, str) else None
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        client = _query_client(client_id)
+        if client is not None:
+            db.session.expunge(client)
+            _clients[client_id] = (time.monotonic() + 5, client)
+        return client
+
+    server.query_client = cached_query_client
 
 app = app_package.create_app()
