@@ -12,6 +12,7 @@ import os
 import pytest
 import redis as redis_lib
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.accounts.users import create_user
@@ -19,7 +20,9 @@ from app.extensions import db, frontdesk_state
 from app.keys import ensure_signing_keys
 from app.oauth.clients import create_client
 
-TEST_DATABASE_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
+BASE_TEST_DATABASE_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
+# Replaced at session start by a database of this run's own (see _use_private_database).
+TEST_DATABASE_URL = BASE_TEST_DATABASE_URL
 TEST_REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
 # Store tests always run against both backends, so Redis is needed in every mode.
 STORE_REDIS_URL = TEST_REDIS_URL or "redis://127.0.0.1:6379/15"
@@ -44,6 +47,55 @@ def _require_services() -> None:
 
 def pytest_sessionstart(session):
     _require_services()
+    _use_private_database()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if TEST_DATABASE_URL and TEST_DATABASE_URL != BASE_TEST_DATABASE_URL:
+        _drop_databases([make_url(TEST_DATABASE_URL).database])
+
+
+def _use_private_database() -> None:
+    """Each pytest run works in a database of its own beside `test` (dropped at the end), so
+    runs started at the same time on one PostgreSQL never truncate each other's tables."""
+    global TEST_DATABASE_URL
+    if not TEST_DATABASE_URL:
+        return
+    engine = create_engine(BASE_TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        names = conn.execute(text(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fdtest\\_%'")).scalars()
+        _drop_databases([n for n in names if not _process_alive(n)], conn)
+        name = f"fdtest_{os.getpid()}"
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    TEST_DATABASE_URL = make_url(BASE_TEST_DATABASE_URL).set(database=name).render_as_string(
+        hide_password=False)
+
+
+def _process_alive(database_name: str) -> bool:
+    """Databases of runs whose process is gone are left-overs (a run that was killed)."""
+    pid = database_name.rsplit("_", 1)[-1]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid()  # our own pid on an old database: a reused pid
+
+
+def _drop_databases(names: list[str], conn=None) -> None:
+    if conn is None:
+        engine = create_engine(BASE_TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as own:
+            _drop_databases(names, own)
+        engine.dispose()
+        return
+    for name in names:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _reset_postgres_schema() -> None:

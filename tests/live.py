@@ -48,6 +48,9 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(timeout=10)
+        if self.extra.pop("owned_database", None):  # made by server_env for this server
+            drop_database(self.env["FRONTDESK_DATABASE_URL"])
 
 
 def server_env(instance: Path, port: int, **settings: str) -> dict[str, str]:
@@ -77,6 +80,8 @@ def start_server(tmp_dir: Path, port: int | None = None, **settings: str) -> Liv
     env = server_env(instance, port, **settings)
     server = LiveServer(url=f"http://127.0.0.1:{port}", instance=instance, env=env,
                         log_path=instance / "server.log")
+    if TEST_DATABASE_URL and "database_url" not in settings:
+        server.extra["owned_database"] = True
     if TEST_REDIS_URL:
         _flush_prefix(env["FRONTDESK_REDIS_PREFIX"])
     with server.log_path.open("w") as log:
