@@ -32,6 +32,13 @@ def set_pending(user: User, interaction_id: str | None, *, enroll: bool = False)
                             "expires_at": time.time() + PENDING_SECONDS}
 
 
+def with_first_factor(pending: dict, second: list[str]) -> list[str]:
+    """The amr of a completed two-step login: the first factor the pending state records
+    (["pwd"], or ["fed"] after a federated login) followed by the second factor's values."""
+    first = list(pending.get("amr") or AMR_PASSWORD)
+    return first + [value for value in second if value not in AMR_PASSWORD + first]
+
+
 def pending_user() -> tuple[User | None, dict]:
     """The user between password and second factor, or (None, {})."""
     pending = session.get(PENDING_KEY) or {}

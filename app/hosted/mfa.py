@@ -25,6 +25,7 @@ from app.hosted.flow import (
     next_url,
     pending_user,
     sign_in,
+    with_first_factor,
 )
 from app.hosted.forms import MfaForm, MfaSetupForm
 from app.hosted.pages import interaction_id, origin, page_interaction, render_page, see_other
@@ -49,7 +50,7 @@ def mfa():
     if form.validate_on_submit():
         amr, error = _second_factor(user, form.code.data)
         if amr:
-            return complete_login(user, amr, interaction_id())
+            return complete_login(user, with_first_factor(pending, amr), interaction_id())
     return render_page("hosted/mfa.html", form=form, error=error, email=user.email)
 
 
@@ -77,13 +78,14 @@ def _second_factor(user: User, code: str):
     return amr, None
 
 
-def _setup_user() -> tuple[User | None, bool]:
-    """Who enrols: the signed-in user, or a pending one whose policy forces enrolment."""
+def _setup_user() -> tuple[User | None, dict | None]:
+    """Who enrols: the signed-in user, or a pending one whose policy forces enrolment
+    (then the pending state comes along, for the first factor's amr)."""
     login = current_login()
     if login is not None:
-        return db.session.get(User, login.user_id), False
+        return db.session.get(User, login.user_id), None
     user, pending = pending_user()
-    return (user, True) if pending.get("enroll") else (None, False)
+    return (user, pending) if pending.get("enroll") else (None, None)
 
 
 def _setup_secret() -> str:
@@ -106,7 +108,7 @@ def mfa_setup():
     user, enrolling = _setup_user()
     if user is None:
         return see_other(url_for("hosted.login", interaction=interaction_id()))
-    if user.totp_enabled and not enrolling:
+    if user.totp_enabled and enrolling is None:
         return see_other(url_for("hosted.account"))
     secret = _setup_secret()
     form = MfaSetupForm(interaction=interaction_id())
@@ -126,15 +128,16 @@ def render_setup(form: MfaSetupForm, user: User, secret: str, error=None):
                        secret=secret, secret_grouped=grouped, email=user.email)
 
 
-def _enrolled(user: User, secret: str, enrolling: bool):
+def _enrolled(user: User, secret: str, enrolling: dict | None):
     state = frontdesk_state()
     codes = enable_totp(state.settings, user, secret)
     record_event("mfa_enabled", user_id=user.id, ip=origin().ip, method="totp")
     db.session.commit()
     session.pop(SETUP_KEY, None)
     continue_url = url_for("hosted.account")
-    if enrolling:
-        auth_time = sign_in(user, AMR_TOTP)
-        continue_url = next_url(user.id, AMR_TOTP, auth_time, interaction_id()) or continue_url
+    if enrolling is not None:
+        amr = with_first_factor(enrolling, AMR_TOTP)
+        auth_time = sign_in(user, amr)
+        continue_url = next_url(user.id, amr, auth_time, interaction_id()) or continue_url
     return render_page("hosted/recovery_codes.html", codes=codes, continue_url=continue_url,
                        first_time=True)

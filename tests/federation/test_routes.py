@@ -189,7 +189,8 @@ def test_enrolled_mfa_still_applies_to_federated_logins(apple_app, client, oauth
                                      "code": pyotp.TOTP(secret).now()})
     params = follow_to_app(client, done, req.redirect_uri)
     _, claims = exchange_code(client, oauth_client, req, params["code"])
-    assert claims["sub"] == user_id and "mfa" in claims["amr"], claims["amr"]
+    assert claims["sub"] == user_id, claims
+    assert claims["amr"] == ["fed", "otp", "mfa"], claims["amr"]  # no password was used
 
 
 def test_required_mfa_sends_new_federated_users_to_enrolment(
