@@ -6,6 +6,8 @@ share the server and the browser but never a browser session.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -15,23 +17,69 @@ from tests.live import TEST_DATABASE_URL, drop_database, start_server
 DEFAULT_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="module")
-def server(request, tmp_path_factory):
-    """A `frontdesk run` process (file mail backend) with the e2e settings; a module can add
-    settings with a module-level SERVER_OVERRIDES dict, and skip the demo user (created in
-    the background while the first test runs) with DEMO_USER = False."""
-    settings = {**SERVER_SETTINGS, **getattr(request.module, "SERVER_OVERRIDES", {})}
-    live = start_server(tmp_path_factory.mktemp("e2e"), **settings)
-    if getattr(request.module, "DEMO_USER", True):
+def _start_module_server(module, tmp_dir):
+    """The server a module asks for: the e2e settings plus the module's SERVER_OVERRIDES,
+    and `frontdesk demo` run in the background unless the module sets DEMO_USER = False."""
+    settings = {**SERVER_SETTINGS, **getattr(module, "SERVER_OVERRIDES", {})}
+    live = start_server(tmp_dir, **settings)
+    if getattr(module, "DEMO_USER", True):
         live.extra["demo"] = BackgroundCommand(live, "demo")
+    return live
+
+
+def _stop_server(live) -> None:
     try:
-        yield live
-    finally:
         if "demo" in live.extra:
             live.extra["demo"].finish()  # never leave the process behind
+    finally:
         live.stop()
         if TEST_DATABASE_URL:
             drop_database(live.env["FRONTDESK_DATABASE_URL"])
+
+
+class ServerPool:
+    """Starts the server of every e2e module of the run at once, so that later modules'
+    servers boot (migrations, keys, interpreter start-up) while earlier modules test."""
+
+    def __init__(self, modules, tmp_path_factory) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=max(1, len(modules)))
+        self._futures = {module.__name__: self._executor.submit(
+            _start_module_server, module, tmp_path_factory.mktemp("e2e")) for module in modules}
+
+    def take(self, module):
+        return self._futures.pop(module.__name__).result()
+
+    def close(self) -> None:
+        """Stop the servers no module took (a module deselected or interrupted)."""
+        for future in self._futures.values():
+            try:
+                _stop_server(future.result())
+            except Exception:  # noqa: BLE001, S110 - it failed to start: nothing to stop
+                pass
+        self._executor.shutdown()
+
+
+@pytest.fixture(scope="session")
+def server_pool(request, tmp_path_factory):
+    modules = []
+    for item in request.session.items:
+        if "server" in getattr(item, "fixturenames", ()) and item.module not in modules:
+            modules.append(item.module)
+    pool = ServerPool(modules, tmp_path_factory)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def server(request, server_pool):
+    """This module's `frontdesk run` process (file mail backend), stopped after the module;
+    a module adds settings with a SERVER_OVERRIDES dict and skips the demo user with
+    DEMO_USER = False."""
+    live = server_pool.take(request.module)
+    try:
+        yield live
+    finally:
+        _stop_server(live)
 
 
 @pytest.fixture(scope="module")

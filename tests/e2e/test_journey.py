@@ -216,3 +216,26 @@ def test_demo_refresh_and_log_out_buttons(page, server, demo):
     # The Frontdesk session ended too: signing in again asks for the password.
     page.get_by_role("link", name="Sign in with Frontdesk").click()
     expect(page).to_have_url(re.compile(r"/login\?interaction="))
+
+
+def test_sign_in_works_without_javascript(new_page, server, demo):
+    page = new_page(java_script_enabled=False)
+    start_demo_sign_in(page, server)
+    fill_login(page, demo["email"], demo["password"])
+    id_claims, _, _ = demo_claims(page, server)
+    assert id_claims["email"] == demo["email"]
+
+
+def test_form_errors_are_tied_to_their_fields(page, server):
+    page.goto(server.url + "/signup")
+    fill_signup(page, "not-an-address", password="short", name="")
+    expect(page.get_by_role("alert")).to_have_text("Please check the highlighted fields.")
+    for label, message in [("Full name", "Please fill in this field."),
+                           ("E-mail address", "Enter a valid e-mail address"),
+                           ("Password", "Use at least 8 characters.")]:
+        field = page.get_by_label(label, exact=True)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        described = (field.get_attribute("aria-describedby") or "").split()
+        texts = [page.locator(f"#{i}").inner_text() for i in described]
+        assert any(message in t for t in texts), (label, texts)
+    expect(page.get_by_label("Full name")).to_be_focused()  # the first invalid field

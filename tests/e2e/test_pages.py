@@ -8,6 +8,7 @@ error states included; the tests below then report page by page.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -15,12 +16,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.steps import authorization, confirm_email, fill_login, fill_signup, totp_code
 from tests.e2e.support import (
+    ARTIFACTS,
     PASSWORD,
     PHONE_WIDTH,
     BackgroundCommand,
     PageAudit,
     RelyingParty,
     audit_page,
+    run_axe,
     unique_email,
 )
 
@@ -169,7 +172,17 @@ def gallery(browser, server, mailbox, third_party) -> Gallery:
         g.failure = f"{type(exc).__name__}: {exc}"
     finally:
         context.close()
+        write_report(g)
     return g
+
+
+def write_report(g: Gallery) -> None:
+    """artifacts/pages.json: every violation (any impact) and width, for people and CI."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = {"failure": g.failure, "pages": {
+        name: {"url": a.url, "scroll_width_at_360": a.scroll_width_at_phone,
+               "violations": a.violations} for name, a in g.audits.items()}}
+    (ARTIFACTS / "pages.json").write_text(json.dumps(report, indent=2))
 
 
 def test_the_walk_reaches_every_page(gallery):
@@ -190,3 +203,13 @@ def test_no_horizontal_scroll_at_360px_and_screenshots_saved(gallery, name):
         f"{name} is {audit.scroll_width_at_phone} px wide at {PHONE_WIDTH} px ({audit.url})")
     assert [p.name for p in audit.screenshots] == [f"{name}-1280.png", f"{name}-390.png"]
     assert all(p.stat().st_size > 0 for p in audit.screenshots)
+
+
+def test_the_axe_check_does_find_violations(page, server):
+    """The control: the same harness on a page made broken on purpose."""
+    page.goto(server.url + "/no-such-page")
+    page.set_content('<html lang="en"><title>x</title><main><img src="/static/none.png">'
+                     '<input type="text"></main></html>')
+    found = {v["id"]: v["impact"] for v in run_axe(page)}
+    assert found.get("image-alt") == "critical", found
+    assert found.get("label") == "critical", found
