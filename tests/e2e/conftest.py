@@ -9,12 +9,24 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.support import SERVER_SETTINGS, BackgroundCommand, Mailbox, launch_chromium
-from tests.live import TEST_DATABASE_URL, drop_database, start_server
+from tests.e2e.support import (
+    DEFAULT_TIMEOUT_MS,
+    SERVER_SETTINGS,
+    BackgroundCommand,
+    Mailbox,
+    launch_chromium,
+)
+from tests.live import (
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    _flush_prefix,
+    drop_database,
+    start_server,
+)
 
-DEFAULT_TIMEOUT_MS = 15_000
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 
 def _start_module_server(module, tmp_dir):
@@ -35,6 +47,8 @@ def _stop_server(live) -> None:
         live.stop()
         if TEST_DATABASE_URL:
             drop_database(live.env["FRONTDESK_DATABASE_URL"])
+        if TEST_REDIS_URL:
+            _flush_prefix(live.env["FRONTDESK_REDIS_PREFIX"])  # sessions, codes, counters
 
 
 class ServerPool:

@@ -35,6 +35,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 # would answer 429 to the test itself; mail cool-down short so a flow can send two codes.
 SERVER_SETTINGS = {"ip_max_requests_per_minute": "10000", "mail_cooldown_seconds": "1"}
 PASSWORD = "Tangerine-Harbour-42"
+DEFAULT_TIMEOUT_MS = 15_000  # a loaded 2-core machine: argon2, the demo's own HTTP calls
 
 
 def launch_chromium(playwright):

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from tests.e2e.steps import authorization, confirm_email, fill_login, fill_signup, totp_code
 from tests.e2e.support import (
     ARTIFACTS,
+    DEFAULT_TIMEOUT_MS,
     PASSWORD,
     PHONE_WIDTH,
     BackgroundCommand,
@@ -159,7 +160,7 @@ def third_party(server):
 @pytest.fixture(scope="module")
 def gallery(browser, server, mailbox, third_party) -> Gallery:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     g = Gallery(context.new_page())
     email = unique_email("gallery")
     rp, client = third_party
