@@ -169,6 +169,8 @@ def test_keyboard_only_sign_in(page, server, demo):
         if page.evaluate("document.activeElement.textContent.trim()") == \
                 "Sign in with Frontdesk":
             break
+    else:
+        pytest.fail("Tab never reached the demo's sign-in link")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/login\?interaction="))
 
