@@ -199,8 +199,13 @@ def _clean_number(spec: AttributeSpec, value: Any) -> int | float:
             value = float(value.strip())
         except ValueError:
             raise ValueError("must be a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
+    try:
+        if not math.isfinite(float(value)):
+            raise ValueError("must be a finite number")
+    except OverflowError:
+        raise ValueError("is too large") from None
     if spec.min is not None and value < spec.min:
         raise ValueError(f"must be at least {spec.min:g}")
     if spec.max is not None and value > spec.max:

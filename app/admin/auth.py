@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import g, request
 
+from app.admin.bodies import reject_nul_characters
 from app.admin.problems import FORBIDDEN, UNAUTHORIZED, Problem
 from app.extensions import db
 from app.models import Client, record_event
@@ -100,6 +101,7 @@ def require_scope(scope: str) -> Callable:
                               type_=FORBIDDEN, headers=_challenge(
                                   "insufficient_scope", None, scope))
             g.admin_caller = caller
+            reject_nul_characters()
             return view(*args, **kwargs)
 
         wrapper.required_scope = scope

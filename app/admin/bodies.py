@@ -46,6 +46,24 @@ def _field(error: jsonschema_rs.ValidationError) -> tuple[str, str]:
     return "/".join(path) or "(body)", MESSAGES.get(keyword, "is not valid")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul_characters() -> None:
+    """NUL never belongs in an e-mail, a name or an id, and PostgreSQL cannot store it:
+    refuse it in the path and the query (400) before anything reaches the database."""
+    if "\x00" in request.path or _has_nul([item for pair in request.args.items(multi=True)
+                                           for item in pair]):
+        raise malformed("The request contains a NUL character.")
+
+
 def check_schema(schema: dict, value: Any) -> None:
     """Problem 422 naming every offending field (values are never echoed)."""
     errors: dict[str, str] = {}
@@ -68,6 +86,8 @@ def json_body(schema: dict, *, optional: bool = False) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise malformed("The body is not valid JSON.") from None
     check_schema(schema, body)
+    if _has_nul(body):
+        raise validation_problem({"(body)": "contains a NUL character"})
     return body
 
 
@@ -123,7 +143,7 @@ def decode_cursor(cursor: str | None, kind: type = str) -> list[Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         key = None
-    if not isinstance(key, list) or len(key) != 1 or \
-            not isinstance(key[0], kind) or isinstance(key[0], bool):
+    if not isinstance(key, list) or len(key) != 1 or not isinstance(key[0], kind) or \
+            isinstance(key[0], bool) or (kind is int and not 0 < key[0] < 2**63):
         raise malformed("The cursor is not valid; start again without it.")
     return key

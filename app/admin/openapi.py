@@ -39,7 +39,7 @@ AUDIT_QUERY = {
     "until": {"type": "string", "format": "date-time"},
 }
 PAGE_QUERY = {p["name"]: p["schema"] for p in PAGE_PARAMS}
-ERRORS = {400: "Malformed request (JSON, query parameter or cursor)",
+ERRORS = {400: "Malformed request (JSON, query parameter, cursor, or a NUL character)",
           401: "No, invalid or expired access token", 403: "The token lacks the scope",
           404: "No such resource", 409: "Conflicts with an existing resource",
           415: "The body is not application/json", 422: "The body breaks the schema or a rule",
@@ -66,7 +66,7 @@ def _operation(op_id: str, summary: str, scope: str, ok: int, result: str | None
     responses: dict[str, Any] = {str(ok): {"description": "Success"}}
     if result:
         responses[str(ok)]["content"] = {"application/json": {"schema": _ref(result)}}
-    codes = {401, 403, 503, *errors} | ({400, 415, 422} if body else set())
+    codes = {400, 401, 403, 503, *errors} | ({415, 422} if body else set())
     for code in sorted(codes):
         responses[str(code)] = {"description": ERRORS[code],
                                 "content": {PROBLEM: {"schema": _ref("Problem")}}}
@@ -94,7 +94,7 @@ def _user_paths() -> dict[str, Any]:
     return {
         "/users": {
             "get": _operation("listUsers", "List users (by e-mail)", READ, 200, "UserList",
-                              params=_query(USER_QUERY) + PAGE_PARAMS, errors=(400,)),
+                              params=_query(USER_QUERY) + PAGE_PARAMS),
             "post": _operation("createUser", "Create a user", WRITE, 201, "UserCreated",
                                body="UserCreate", errors=(409,))},
         "/users/{user_id}": {
@@ -126,7 +126,7 @@ def _group_paths() -> dict[str, Any]:
     return {
         "/groups": {
             "get": _operation("listGroups", "List groups by name", scope, 200, "GroupList",
-                              params=PAGE_PARAMS, errors=(400,)),
+                              params=PAGE_PARAMS),
             "post": _operation("createGroup", "Create a group", scope, 201, "Group",
                                body="GroupCreate", errors=(409,))},
         "/groups/{group_name}": {
@@ -139,7 +139,7 @@ def _group_paths() -> dict[str, Any]:
                                  None, params=[GROUP], errors=(404,))},
         "/groups/{group_name}/members": {
             "get": _operation("listGroupMembers", "Members by e-mail", scope, 200,
-                              "MemberList", params=[GROUP, *PAGE_PARAMS], errors=(400, 404))},
+                              "MemberList", params=[GROUP, *PAGE_PARAMS], errors=(404,))},
         "/groups/{group_name}/members/{user_id}": {
             "put": _operation("addGroupMember", "Add a user (idempotent)", scope, 204, None,
                               params=member, errors=(404,)),
@@ -153,7 +153,7 @@ def _client_paths() -> dict[str, Any]:
     return {
         "/clients": {
             "get": _operation("listClients", "List clients", scope, 200, "ClientList",
-                              params=PAGE_PARAMS, errors=(400,)),
+                              params=PAGE_PARAMS),
             "post": _operation("createClient", "Register a client (secret shown once)", scope,
                                201, "ClientCreated", body="ClientCreate", errors=(409,))},
         "/clients/{client_id}": {
@@ -170,7 +170,7 @@ def _client_paths() -> dict[str, Any]:
         "/audit-events": {
             "get": _operation("listAuditEvents", "Audit events, newest first",
                               "admin:audit:read", 200, "AuditEventList",
-                              params=_query(AUDIT_QUERY) + PAGE_PARAMS, errors=(400,))},
+                              params=_query(AUDIT_QUERY) + PAGE_PARAMS)},
     }
 
 

@@ -78,6 +78,7 @@ def test_values_are_normalized(tmp_path, values, expected):
     ({"seats": float("nan")}, "seats"), ({"beta": "maybe"}, "beta"), ({"beta": 1}, "beta"),
     ({"renews_at": "next week"}, "renews_at"), ({"renews_at": 1700000000}, "renews_at"),
     ({"colour": "red"}, "colour"), ({"name": "x" * 2049}, "name"),
+    ({"seats": 10**400}, "seats"), ({"seats": float("inf")}, "seats"),
 ])
 def test_bad_values_are_refused(tmp_path, values, field):
     with pytest.raises(AttributeValidationError) as info:

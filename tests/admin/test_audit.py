@@ -71,6 +71,7 @@ def test_filters_and_pages(app, api):
 
 
 @pytest.mark.parametrize("query", ["since=yesterday", "until=2024-13-01", "limit=-1",
-                                   "cursor=WyJhIl0", "type=" + "x" * 65])
+                                   "cursor=WyJhIl0", "type=" + "x" * 65,
+                                   "cursor=WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwXQ", "cursor=WzBd"])
 def test_bad_filters_are_400(api, query):
     assert_problem(api.get("/audit-events?" + query), 400)

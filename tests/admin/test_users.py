@@ -97,6 +97,8 @@ def test_create_with_a_chosen_password(app, api):
     ({"email": "x@example.com", "surprise": 1}, ["surprise"]),
     ({"email": 42}, ["email"]),
     ({}, ["email"]),
+    ({"email": "a\u0000b@example.com"}, ["(body)"]),
+    ({"email": "x@example.com", "attributes": {"name": "nul\u0000"}}, ["(body)"]),
 ])
 def test_create_refuses_bad_bodies(api, body, fields):
     assert_problem(api.post("/users", json=body), 422, *fields)
@@ -164,9 +166,15 @@ def test_list_filters_and_pages(app, api):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "cursor=%%%",
-                                   "cursor=WzFd", "status=gone", "limit=1&limit=2"])
+                                   "cursor=WzFd", "status=gone", "limit=1&limit=2",
+                                   "email=a%00b", "group=%00"])
 def test_list_refuses_bad_parameters(api, query):
     assert_problem(api.get("/users?" + query), 400)
+
+
+def test_nul_in_a_path_is_refused_before_the_database(api):
+    assert_problem(api.get("/users/a%00b"), 400)
+    assert_problem(api.delete("/groups/a%00b"), 400)
 
 
 # --- change ---------------------------------------------------------------------------------
