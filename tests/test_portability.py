@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import bcrypt
 import pyotp
@@ -24,6 +28,7 @@ from app.cli import main
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, FederatedIdentity, Group, User
 from tests.conftest import make_app
+from tests.live import ROOT, drop_database, free_port, server_env
 
 # Published test vectors: Django's test suite (tests/auth_tests/test_hashers.py) and passlib's
 # documentation; bcrypt, Werkzeug and argon2 hashes are made by those libraries here.
@@ -198,6 +203,7 @@ def test_import_record_is_idempotent_by_email(pool_app):
     ({"email": "a@example.com", "federated_identities": [{"provider": "google"}]}, "subject"),
     ({"email": "a@example.com", "surprise": 1}, "unknown fields"),
     ({"kind": "robot"}, "kind"),
+    ({"email": "a\u0000@example.com"}, "NUL"),
     ("just a string", "JSON object"),
 ])
 def test_import_record_errors(pool_app, record, message):
@@ -365,3 +371,44 @@ def test_groups_cli(pool_app):
     assert runner.invoke(main, ["groups", "delete", "operators"]).exit_code == 0
     assert json.loads(runner.invoke(main, ["groups", "list", "--json"]).stdout) == {
         "groups": []}
+
+
+def test_import_shows_a_progress_bar_on_a_terminal(tmp_path):
+    """stderr is a real pseudo-terminal here: click draws its bar there, stdout stays clean."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    env = server_env(instance, free_port())
+    try:
+        subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, cwd=ROOT,
+                       check=True, capture_output=True, timeout=120)
+        path = tmp_path / "users.jsonl"
+        path.write_text("".join(json.dumps({"email": f"u{i}@example.com"}) + "\n"
+                                for i in range(40)))
+        controller, terminal = pty.openpty()
+        try:
+            done = subprocess.run([sys.executable, "-m", "app.cli", "users", "import",
+                                   str(path)], env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=terminal, timeout=120)
+        finally:
+            os.close(terminal)
+        drawn = _read_all(controller)
+    finally:
+        if "FRONTDESK_DATABASE_URL" in env:
+            drop_database(env["FRONTDESK_DATABASE_URL"])
+    assert done.returncode == 0
+    assert done.stdout.decode().strip() == "created 40, updated 0, skipped 0, failed 0"
+    assert "Importing" in drawn and "100%" in drawn
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO once the other side is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")

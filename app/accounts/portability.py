@@ -258,7 +258,7 @@ def _import_user(settings: Settings, record: dict, *, update: bool) -> str:
         user = _create_imported(settings, email, record)
     else:
         _update_imported(settings, user, record)
-    if user is not None and ("groups" in record or outcome == "created"):
+    if "groups" in record or outcome == "created":
         groups = _list(record, "groups")
         if not all(isinstance(g, str) for g in groups):
             raise ImportRowError("groups must be a list of names")
@@ -269,11 +269,21 @@ def _import_user(settings: Settings, record: dict, *, update: bool) -> str:
     return outcome
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_nul(v) for v in value)
+
+
 def import_record(settings: Settings, record: Any, *, update: bool = False) -> str:
     """Add (or with update=True, update) one group or user; returns created | updated |
     skipped. Raises a UserError subclass (ValueError) naming the problem. Caller commits."""
     if not isinstance(record, dict):
         raise ImportRowError("a record is a JSON object")
+    if _has_nul(record):
+        raise ImportRowError("the record contains a NUL character")
     kind = record.get("kind") or "user"
     if kind == "group":
         return _import_group(record, update=update)

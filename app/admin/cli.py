@@ -22,7 +22,7 @@ from typing import IO, Any
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app.accounts.groups import (
     GroupError,
@@ -165,6 +165,9 @@ def import_one(settings, record: Any, update: bool) -> tuple[str | None, str | N
     except IntegrityError:
         db.session.rollback()
         return None, "conflicts with an existing user, group or link"
+    except DataError:
+        db.session.rollback()
+        return None, "a value the database cannot store"
 
 
 @contextmanager
