@@ -30,11 +30,11 @@ def start_password_reset(settings: Settings, store: Store, email: str) -> str:
     user = User.find_by_email(email) if "@" in email else None
     real = user is not None and user.is_enabled
     current = live_flow(store, PURPOSE, email)
-    if current and mail_cooldown_active(store, email):
+    if current and mail_cooldown_active(store, email, PURPOSE):
         return current.id  # the code mailed a moment ago still works
     flow, code = start_flow(store, settings, PURPOSE, email,
                             {"user_id": user.id if real else None}, real=real)
-    if mail_allowed(store, settings, email) and real:  # the cool-down counts for any address
+    if mail_allowed(store, settings, email, PURPOSE) and real:  # cool-down for any address
         link = issuer_url(settings, "hosted.password_reset", flow=flow.id, code=code)
         send_account_mail("password_reset", user.email, code=code, link=link,
                           minutes=settings.code_ttl_seconds // 60)

@@ -70,7 +70,7 @@ def start_signup(settings: Settings, store: Store, request: SignupRequest,
     flow, code = start_flow(store, settings, PURPOSE, request.email, {
         "kind": "signup", "password_hash": password_hash, "attributes": request.attributes,
         "client_id": origin.client_id})
-    if mail_allowed(store, settings, request.email):
+    if mail_allowed(store, settings, request.email, PURPOSE):
         send_code_mail(settings, flow, code)
     return SignupStarted(flow.id)
 
@@ -82,7 +82,7 @@ def send_code_mail(settings: Settings, flow: CodeFlow, code: str) -> None:
 
 
 def send_exists_mail(settings: Settings, store: Store, email: str) -> None:
-    if mail_allowed(store, settings, email):
+    if mail_allowed(store, settings, email, PURPOSE):
         send_account_mail("account_exists", email, link=issuer_url(settings, "hosted.login"),
                           reset_link=issuer_url(settings, "hosted.password_forgot"))
 
@@ -91,11 +91,11 @@ def start_email_verification(settings: Settings, store: Store, user: User) -> st
     """A code to confirm an existing account's address (login of an unverified user)."""
     current = live_flow(store, PURPOSE, user.email)
     if current and current.data.get("user_id") == user.id and \
-            mail_cooldown_active(store, user.email):
+            mail_cooldown_active(store, user.email, PURPOSE):
         return current.id  # the code mailed a moment ago still works
     flow, code = start_flow(store, settings, PURPOSE, user.email,
                             {"kind": "verify", "user_id": user.id})
-    if mail_allowed(store, settings, user.email):
+    if mail_allowed(store, settings, user.email, PURPOSE):
         send_code_mail(settings, flow, code)
     return flow.id
 
@@ -105,7 +105,7 @@ def resend_code(settings: Settings, store: Store, flow_id: str | None) -> bool:
     flow = load_flow(store, PURPOSE, flow_id)
     if flow is None:
         raise CodeError("expired")
-    if not mail_allowed(store, settings, flow.email):
+    if not mail_allowed(store, settings, flow.email, PURPOSE):
         return False
     code = reissue_code(store, settings, flow)
     if flow.is_dummy:

@@ -23,13 +23,14 @@ def ip_within_limit(store: Store, settings: Settings, ip: str | None) -> bool:
                            settings.ip_max_requests_per_minute, 60)
 
 
-def mail_allowed(store: Store, settings: Settings, email: str) -> bool:
-    """A cool-down between two code mails to one address, and an hourly cap."""
+def mail_allowed(store: Store, settings: Settings, email: str, purpose: str) -> bool:
+    """A cool-down between two mails of one purpose to one address (a sign-up code does not
+    hold back a reset code), and an hourly cap over all purposes."""
     key = subject_key(email)
-    if not store.add(f"mailcool:{key}", "1", settings.mail_cooldown_seconds):
+    if not store.add(f"mailcool:{purpose}:{key}", "1", settings.mail_cooldown_seconds):
         return False
     return count_and_check(store, f"mailhour:{key}", MAILS_PER_ADDRESS_PER_HOUR, 3600)
 
 
-def mail_cooldown_active(store: Store, email: str) -> bool:
-    return store.get(f"mailcool:{subject_key(email)}") is not None
+def mail_cooldown_active(store: Store, email: str, purpose: str) -> bool:
+    return store.get(f"mailcool:{purpose}:{subject_key(email)}") is not None

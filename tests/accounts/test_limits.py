@@ -43,10 +43,18 @@ def test_ip_throttle(store, settings):
 
 
 def test_mail_cool_down(store, settings):
-    assert mail_allowed(store, settings, "a@example.com")
-    assert mail_cooldown_active(store, "a@example.com")
-    assert not mail_allowed(store, settings, "a@example.com")
-    assert mail_allowed(store, settings, "b@example.com")
+    assert mail_allowed(store, settings, "a@example.com", "signup")
+    assert mail_cooldown_active(store, "a@example.com", "signup")
+    assert not mail_allowed(store, settings, "a@example.com", "signup")
+    assert mail_allowed(store, settings, "b@example.com", "signup")
+
+
+def test_mail_cool_down_is_per_purpose(store, settings):
+    """A sign-up code mailed a moment ago must not hold back a password reset code."""
+    assert mail_allowed(store, settings, "a@example.com", "signup")
+    assert not mail_cooldown_active(store, "a@example.com", "reset")
+    assert mail_allowed(store, settings, "a@example.com", "reset")
+    assert not mail_allowed(store, settings, "a@example.com", "reset")
 
 
 def test_recovery_codes_hashed_and_single_use(store):

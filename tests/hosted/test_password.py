@@ -125,3 +125,14 @@ def test_disabled_account_gets_no_mail(app, client, user, outbox):
         db.session.commit()
     assert forgot(client, user["email"]).status_code == 303
     assert len(outbox) == 0
+
+
+def test_reset_mail_right_after_a_sign_up_mail(client, outbox):
+    """The sign-up code's cool-down must not swallow the reset code (found by the e2e run)."""
+    email = "fresh@example.com"
+    signup = post_form(client, "/signup", {"email": email, "password": NEW, "name": "Fresh"})
+    confirm = code_in(outbox.text(outbox.last(email)))
+    post_form(client, signup.location, {"code": confirm})
+    forgot(client, email)
+    assert len(outbox) == 2
+    assert "reset" in outbox.last(email)["Subject"].lower()
