@@ -14,7 +14,7 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
             "frame-ancestors 'none'")
 ASSET_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
-OUR_PAGES = ("hosted/", "error.html", "preview/")
+OUR_PAGES = ("hosted/", "error.html", "preview/", "demo/", "oauth/")
 
 
 def apply_page_headers(response: Response, csp: str = PAGE_CSP) -> Response:
