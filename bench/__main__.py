@@ -103,6 +103,12 @@ def run_side_by_side(args) -> list[dict]:
     return rows
 
 
+def default_server() -> str:
+    import importlib.util
+
+    return "granian" if importlib.util.find_spec("granian") else "gunicorn"
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-d", "--duration", type=float, default=10.0,
                         help="seconds per scenario (default 10)")
@@ -114,7 +120,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="results folder (default bench/results/<time>)")
     parser.add_argument("--no-wrk", dest="wrk", action="store_false",
                         help="aiohttp for discovery/JWKS too")
-    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
+    parser.add_argument("--server", default=default_server(), choices=["gunicorn", "granian"],
+                        help="default: granian when installed (the measured choice, see "
+                             "README), else gunicorn")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=1)

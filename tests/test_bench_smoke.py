@@ -60,7 +60,7 @@ def test_driver_runs_every_scenario(instance, tmp_path):
     instance.accounts.append(oidc.Account(seed.email_for(7), servers.PASSWORD))
     args = bench_main.build_parser().parse_args(
         ["run", "--duration", "0.6", "--warmup", "0", "--concurrency", "2", "--workers", "1",
-         "--no-wrk", "--out", str(tmp_path)])
+         "--server", "gunicorn", "--no-wrk", "--out", str(tmp_path)])
     server = servers.start_frontdesk(instance, bench_main.spec_from(args))
     try:
         rows = bench_main.measure([server.target], list(SCENARIOS), args,
