@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
@@ -32,8 +33,9 @@ from authlib.oidc.core.errors import (
 from flask import Response, redirect, url_for
 from werkzeug.datastructures import MultiDict
 
-from app.extensions import authorization, db, frontdesk_state
-from app.models import Client, User
+from app.extensions import authorization, frontdesk_state
+from app.models import User
+from app.oauth.client_cache import ClientSnapshot, cached_client
 from app.oauth.consent import consent_covers, remember_consent
 from app.oauth.grants import load_user
 from app.oauth.interaction import (
@@ -79,11 +81,12 @@ class _Payload(OAuth2Payload):
     def __init__(self, values: MultiDict) -> None:
         self._values = values
 
-    @property
+    @cached_property
     def data(self) -> dict[str, str]:
+        """Built once: Authlib reads it for every parameter (the values never change)."""
         return {k: self._values.get(k) for k in self._values}
 
-    @property
+    @cached_property
     def datalist(self) -> dict[str, list[str]]:
         return {k: self._values.getlist(k) for k in self._values}
 
@@ -111,7 +114,7 @@ class Authorization:
 
     grant: object
     request: ParkedRequest
-    client: Client
+    client: ClientSnapshot
     redirect_uri: str
     response_mode: str
     state: str | None
@@ -125,12 +128,12 @@ class Authorization:
         return AuthorizeRedirectError(error, self.redirect_uri, self.response_mode, self.state)
 
 
-def check_client(values: MultiDict) -> tuple[Client, str]:
+def check_client(values: MultiDict) -> tuple[ClientSnapshot, str]:
     """Known client and registered redirect URI, else an error page (RFC 6749 §3.1.2.4)."""
     if len(values.getlist("client_id")) > 1 or len(values.getlist("redirect_uri")) > 1:
         raise AuthorizePageError("invalid_request", "The request repeats a parameter.")
     client_id, redirect_uri = values.get("client_id"), values.get("redirect_uri")
-    client = db.session.get(Client, client_id) if client_id and len(client_id) <= 128 else None
+    client = cached_client(client_id)
     if client is None:
         raise AuthorizePageError("invalid_client", "This application is not registered here.")
     if not redirect_uri or not client.check_redirect_uri(redirect_uri):

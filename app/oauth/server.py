@@ -13,8 +13,8 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Flask
 
 from app.extensions import authorization, db, require_oauth
-from app.models import Client
 from app.oauth.client_auth import PrivateKeyJWT
+from app.oauth.client_cache import ClientSnapshot, cached_client, install_client_hooks
 from app.oauth.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -31,10 +31,10 @@ from app.oauth.tokens import generate_token, verify_access_token
 _REGISTERED = "_frontdesk_registered"
 
 
-def query_client(client_id: str | None) -> Client | None:
-    if not client_id or not isinstance(client_id, str) or len(client_id) > 128:
-        return None
-    return db.session.get(Client, client_id)
+def query_client(client_id: str | None) -> ClientSnapshot | None:
+    """The client as Authlib sees it: an immutable snapshot, cached per process and
+    invalidated through the store on every change (app.oauth.client_cache)."""
+    return cached_client(client_id)
 
 
 def save_token(token: dict, request) -> None:
@@ -81,6 +81,7 @@ class AccessTokenValidator(BearerTokenValidator):
 def init_server(app: Flask) -> None:
     authorization.init_app(app, query_client=query_client, save_token=save_token)
     authorization.register_token_generator("default", generate_token)
+    install_client_hooks()
     if getattr(authorization, _REGISTERED, False):
         return
     authorization.register_grant(AuthorizationCodeGrant,
