@@ -1,4 +1,8 @@
-"""Client registration rules shared by the CLI and the admin API (RFC 7591 §2 metadata)."""
+"""Client registration rules shared by the CLI and the admin API (RFC 7591 §2 metadata).
+
+Committed changes to clients through the ORM reach the protocol's client cache by
+themselves (app.oauth.client_cache); after a change made with raw SQL, call
+`client_changed(client_id)` once the transaction is committed."""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from urllib.parse import urlsplit
 
 from app.extensions import db
 from app.models import Client
+from app.oauth.client_cache import client_changed
 from app.oauth.cors import forget_public_client_origins
+
+__all__ = ["ClientError", "NewClient", "client_changed", "create_client", "describe_client",
+           "validate_redirect_uri"]
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")

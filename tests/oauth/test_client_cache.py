@@ -12,7 +12,8 @@ from sqlalchemy import event
 from app import create_app
 from app.extensions import db
 from app.models import Client
-from app.oauth.client_cache import VERSION_KEY, ClientSnapshot, client_changed
+from app.oauth.client_cache import VERSION_KEY, ClientSnapshot
+from app.oauth.clients import client_changed
 from tests.conftest import base_config
 from tests.oauth.conftest import add_client, close_app
 from tests.oauth.helpers import assert_error_page, basic_auth
