@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from app.accounts.lockout import clear_failures, is_locked, record_failure
 from app.accounts.origin import Origin
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
-from app.accounts.users import UserError, create_user, normalize_email
+from app.accounts.passwords import verify_password
+from app.accounts.portability import migrate_user_on_login, verify_and_upgrade_password
+from app.accounts.users import UserError, normalize_email
 from app.config import Settings
 from app.extensions import db
 from app.models import User, record_event
 from app.store import Store
-from app.triggers import TriggerAbort, run_trigger
+from app.triggers import run_trigger
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,18 @@ def check_password_login(settings: Settings, store: Store, email: str, password:
         _record_failure(settings, store, email, None, origin, "locked")
         return FAILED
     user = User.find_by_email(email)
-    migrated = user is None and (user := _migrate_user(settings, email, password)) is not None
-    valid = migrated or verify_password(settings, user.password_hash if user else None, password)
+    migrated = None if user is not None else migrate_user_on_login(
+        settings, email, password, origin.client_id)
+    stored_hash = user.password_hash if user is not None else None
+    # legacy hashes (bcrypt, pbkdf2, scrypt, older argon2) are replaced by argon2id here
+    valid = migrated is not None or verify_and_upgrade_password(settings, user, password)
+    user = user or migrated
     if not valid or not user.is_enabled:
         reason = "unknown_user" if user is None else ("disabled" if valid else "bad_password")
         _record_failure(settings, store, email, user, origin, reason)
         return FAILED
-    if needs_rehash(settings, user.password_hash):
-        user.password_hash = hash_password(settings, password)
+    if migrated is not None or user.password_hash != stored_hash:
+        db.session.commit()  # keep the new account / hash even if pre_authentication rejects
     run_trigger("pre_authentication", {"user_id": user.id, "email": user.email,
                                        "client_id": origin.client_id})
     clear_failures(store, email)
@@ -71,19 +76,3 @@ def record_mfa_failure(settings: Settings, store: Store, user: User, origin: Ori
     db.session.commit()
     return locked
 
-
-def _migrate_user(settings: Settings, email: str, password: str) -> User | None:
-    """user_migration: a legacy system vouches for this unknown address and password."""
-    try:
-        answer = run_trigger("user_migration", {"email": email, "password": password}) or {}
-    except TriggerAbort:
-        return None
-    if not answer or not isinstance(answer.get("attributes", {}), dict):
-        return None
-    user = create_user(settings, email=email, password=password,
-                       verified=bool(answer.get("email_verified")),
-                       attributes=answer.get("attributes") or {})
-    db.session.flush()
-    record_event("user_migrated", user_id=user.id, email=email)
-    db.session.commit()
-    return user

@@ -9,9 +9,11 @@ the owner gets an "account exists" mail instead of a code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.attributes import merge_attributes, validate_signup_attributes
 from app.accounts.codes import (
     CodeError,
     CodeFlow,
@@ -40,7 +42,7 @@ PURPOSE = "signup"  # shared by sign-up and verification of an existing account
 class SignupRequest:
     email: str  # already normalized
     password: str  # already checked against the policy
-    attributes: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # as typed; checked here
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,11 @@ class SignupStarted:
 
 def start_signup(settings: Settings, store: Store, request: SignupRequest,
                  origin: Origin) -> SignupStarted:
-    """Start a sign-up; raises TriggerAbort when pre_sign_up rejects it."""
-    answer = run_trigger("pre_sign_up", {"email": request.email, "attributes": request.attributes,
+    """Start a sign-up; raises AttributeValidationError (nothing stored, nothing sent) for
+    attribute values the rules refuse, TriggerAbort when pre_sign_up rejects it."""
+    attributes = merge_attributes({}, validate_signup_attributes(
+        settings, request.attributes, origin.client_id))
+    answer = run_trigger("pre_sign_up", {"email": request.email, "attributes": attributes,
                                          "client_id": origin.client_id}) or {}
     password_hash = hash_password(settings, request.password)  # same work for both branches
     if User.find_by_email(request.email) is not None:
@@ -61,14 +66,14 @@ def start_signup(settings: Settings, store: Store, request: SignupRequest,
         send_exists_mail(settings, store, request.email)
         return SignupStarted(flow.id)
     if answer.get("auto_confirm") or answer.get("auto_verify_email"):
-        user = _create_account(settings, request.email, password_hash, request.attributes,
-                               origin, method="trigger")
+        user = _create_account(settings, request.email, password_hash, attributes, origin,
+                               method="trigger")
         if user is not None:
             run_trigger("post_confirmation", {"user_id": user.id, "email": user.email,
                                               "client_id": origin.client_id})
         return SignupStarted(None, user.id if user else None)
     flow, code = start_flow(store, settings, PURPOSE, request.email, {
-        "kind": "signup", "password_hash": password_hash, "attributes": request.attributes,
+        "kind": "signup", "password_hash": password_hash, "attributes": attributes,
         "client_id": origin.client_id})
     if mail_allowed(store, settings, request.email, PURPOSE):
         send_code_mail(settings, flow, code)

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from app.accounts.lockout import is_locked, record_failure
 from app.accounts.mfa import disable_totp
 from app.accounts.notify import send_account_mail
-from app.accounts.passwords import hash_password, verify_password
+from app.accounts.passwords import hash_password
+from app.accounts.portability import verify_and_upgrade_password
 from app.accounts.recovery_codes import generate_recovery_codes
 from app.extensions import db, frontdesk_state
 from app.hosted.blueprint import bp
@@ -67,11 +68,12 @@ def render_account(user: User, **forms):
 
 
 def _password_ok(user: User, password: str) -> bool:
-    """The current password, with the login lockout guarding against guessing here too."""
+    """The current password, with the login lockout guarding against guessing here too; a
+    legacy hash is upgraded to argon2id (the caller commits)."""
     state = frontdesk_state()
     if is_locked(state.store, user.email):
         return False
-    if verify_password(state.settings, user.password_hash, password):
+    if verify_and_upgrade_password(state.settings, user, password):
         return True
     record_failure(state.store, state.settings, user.email)
     return False

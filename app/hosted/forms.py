@@ -6,11 +6,15 @@ consent posts a button `decision` = allow | deny.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from app.accounts.attributes import AttributeSpec
 from app.accounts.policy import check_password
 from app.accounts.users import UserError, normalize_email
 from app.extensions import frontdesk_state
@@ -66,6 +70,7 @@ class MfaSetupForm(InteractionForm):
 
 
 class SignupForm(InteractionForm):
+    attribute_specs: dict[str, AttributeSpec] = {}  # field name -> attribute (signup_form_class)
     email = StringField(_l("E-mail address"), validators=[
         required(), Length(max=EMAIL_MAX), ValidEmail()])
     password = PasswordField(_l("Password"), validators=[
@@ -123,11 +128,79 @@ class ActionForm(FlaskForm):
     """A button that only needs the CSRF token (sign out everywhere, unlink)."""
 
 
-def signup_form_class(attributes: list[str]) -> type[SignupForm]:
-    """SignupForm plus one required text field per configured attribute."""
+# HTML hints for the standard profile attributes (OIDC Core §5.1)
+STANDARD_INPUTS = {
+    "name": {"autocomplete": "name"}, "given_name": {"autocomplete": "given-name"},
+    "family_name": {"autocomplete": "family-name"},
+    "middle_name": {"autocomplete": "additional-name"},
+    "nickname": {"autocomplete": "nickname"}, "preferred_username": {"autocomplete": "username"},
+    "phone_number": {"type": "tel", "autocomplete": "tel"},
+    "birthdate": {"type": "date", "autocomplete": "bday"},
+    "website": {"type": "url", "autocomplete": "url"}, "profile": {"type": "url"},
+    "picture": {"type": "url"},
+}
+
+
+def _choices(spec: AttributeSpec) -> list[SelectChoice]:
+    if spec.type == "boolean":
+        pairs = [("true", _l("Yes")), ("false", _l("No"))]
+    else:
+        pairs = [(value, value) for value in spec.enum]
+    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(v, label) for v, label in pairs]
+
+
+def _number_hint(spec: AttributeSpec):
+    if spec.min is not None and spec.max is not None:
+        return _l("A number from %(min)s to %(max)s.", min=f"{spec.min:g}", max=f"{spec.max:g}")
+    if spec.min is not None:
+        return _l("A number of at least %(min)s.", min=f"{spec.min:g}")
+    if spec.max is not None:
+        return _l("A number of at most %(max)s.", max=f"{spec.max:g}")
+    return ""
+
+
+def attribute_field(spec: AttributeSpec, label):
+    """A sign-up input that suits the attribute's type; the rules stay in accounts/."""
+    if spec.type == "boolean" or spec.enum:
+        return SelectField(label, choices=_choices(spec), validate_choice=False,
+                           validators=[required()])
+    if spec.type == "number":
+        bounds = {k: f"{v:g}" for k, v in (("min", spec.min), ("max", spec.max)) if v is not None}
+        return StringField(label, description=_number_hint(spec), validators=[required()],
+                           render_kw={"type": "number", "step": "any", "inputmode": "decimal",
+                                      **bounds})
+    if spec.type == "datetime":
+        return StringField(label, description=_l("Date and time in UTC."),
+                           validators=[required()], render_kw={"type": "datetime-local"})
+    return StringField(label, validators=[required(), Length(
+        max=spec.max_length, message=_l("Use at most %(n)s characters.", n=spec.max_length))],
+        render_kw=dict(STANDARD_INPUTS.get(spec.name, {})))
+
+
+def attribute_error(spec: AttributeSpec, value):
+    """The page's words for a value the attribute rules refused."""
+    if value is None or not str(value).strip():
+        return _l("Please fill in this field.")
+    if spec.type == "boolean" or spec.enum:
+        return _l("Choose one of the options.")
+    if spec.type == "number":
+        return _number_hint(spec) or _l("Enter a number.")
+    if spec.type == "datetime":
+        return _l("Enter a date and time, like 2030-01-31 14:00.")
+    return _l("Use at most %(n)s characters.", n=spec.max_length)
+
+
+def signup_form_class(attributes: Iterable[AttributeSpec | str]) -> type[SignupForm]:
+    """SignupForm plus one required field per attribute of signup_attributes(); the class
+    maps field names to their specs in `attribute_specs` (a name that clashes with the form
+    gets an `attribute_` prefix)."""
     from app.hosted.messages import attribute_label
 
     reserved = set(dir(SignupForm)) | {"email", "password", "interaction", "csrf_token"}
-    fields = {name: StringField(attribute_label(name), validators=[required(), Length(max=200)])
-              for name in attributes if name.isidentifier() and name not in reserved}
-    return type("SignupForm", (SignupForm,), fields)
+    fields, specs = {}, {}
+    for spec in attributes:
+        spec = AttributeSpec(spec, custom=False) if isinstance(spec, str) else spec
+        key = spec.name if spec.name not in reserved else f"attribute_{spec.name}"
+        label = spec.label if spec.custom and spec.label else attribute_label(spec.name)
+        fields[key], specs[key] = attribute_field(spec, label), spec
+    return type("SignupForm", (SignupForm,), {**fields, "attribute_specs": specs})

@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import flash, request, session, url_for
 from flask_babel import gettext as _
 
+from app.accounts.attributes import AttributeValidationError, signup_attributes
 from app.accounts.codes import CodeError
 from app.accounts.signup import SignupRequest, confirm_signup, resend_code, start_signup
 from app.extensions import db, frontdesk_state
 from app.hosted.blueprint import bp
 from app.hosted.flow import after_password
-from app.hosted.forms import ConfirmForm, ResendForm, signup_form_class
+from app.hosted.forms import ConfirmForm, ResendForm, attribute_error, signup_form_class
 from app.hosted.messages import CODE_ERRORS
 from app.hosted.pages import interaction_id, origin, page_interaction, render_page, see_other
 from app.models import User
@@ -39,31 +40,43 @@ def forget_flow(flow_id: str) -> bool:
     return True
 
 
-def attribute_names() -> list[str]:
-    return frontdesk_state().settings.csv("signup_required_attributes")
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     page_interaction()
-    if not frontdesk_state().settings.signup_enabled:
+    settings = frontdesk_state().settings
+    if not settings.signup_enabled:
         return render_page("hosted/signup_disabled.html", http_status=403)
-    form = signup_form_class(attribute_names())(interaction=interaction_id())
-    extra_fields = [f for f in form if f.name not in {"email", "password", "interaction",
-                                                     "csrf_token"}]
+    specs = signup_attributes(settings, origin().client_id)
+    form = signup_form_class(specs)(interaction=interaction_id())
     error = None
     if form.validate_on_submit():
         try:
-            return _start(form, extra_fields)
+            return _start(form)
         except TriggerAbort as exc:
             error = str(exc)
-    return render_page("hosted/signup.html", form=form, extra_fields=extra_fields, error=error)
+        except AttributeValidationError as exc:
+            error = show_attribute_errors(form, exc.errors)
+    return render_page("hosted/signup.html", form=form, error=error,
+                       extra_fields=[form[key] for key in form.attribute_specs])
 
 
-def _start(form, extra_fields):
+def show_attribute_errors(form, errors: dict[str, str]):
+    """Tie each refused value to its field; a message for anything without one."""
+    keys = {spec.name: key for key, spec in form.attribute_specs.items()}
+    for name in errors:
+        if name not in keys:
+            return _("This sign-up cannot be completed. Please contact support.")
+        field = form[keys[name]]
+        field.errors = [*field.errors, attribute_error(form.attribute_specs[keys[name]],
+                                                       field.data)]
+    return None
+
+
+def _start(form):
     state = frontdesk_state()
+    attributes = {spec.name: form[key].data for key, spec in form.attribute_specs.items()}
     request_ = SignupRequest(email=form.email.data, password=form.password.data,
-                             attributes={f.name: (f.data or "").strip() for f in extra_fields})
+                             attributes=attributes)
     started = start_signup(state.settings, state.store, request_, origin())
     if started.flow_id is None:  # confirmed at once by the pre_sign_up trigger
         user = db.session.get(User, started.user_id) if started.user_id else None

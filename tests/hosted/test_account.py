@@ -142,3 +142,30 @@ def test_logout_without_csrf_keeps_the_session(client, user):
     login(client, user["email"], user["password"])
     assert client.post("/logout").status_code == 400
     assert signed_in_as(client) == user["id"]
+
+
+def test_current_password_checks_accept_a_legacy_hash(app, client, user):
+    import bcrypt
+
+    login(client, user["email"], user["password"])
+    legacy = bcrypt.hashpw(user["password"].encode(), bcrypt.gensalt(4)).decode()
+    with app.app_context():
+        User.find_by_email(user["email"]).password_hash = legacy
+        db.session.commit()
+    wrong = account_post(client, "/account/password", {"current_password": "not it at all",
+                                                       "new_password": NEW})
+    assert "Your current password is not right." in text(wrong)
+    with app.app_context():
+        assert User.find_by_email(user["email"]).password_hash == legacy
+    changed = account_post(client, "/account/password", {"current_password": user["password"],
+                                                         "new_password": NEW})
+    assert changed.status_code == 303
+    with app.app_context():
+        from app.accounts.passwords import verify_password
+        from app.models import AuditEvent
+
+        stored = User.find_by_email(user["email"]).password_hash
+        assert stored.startswith("$argon2id$")
+        assert verify_password(frontdesk_state(app).settings, stored, NEW)
+        assert db.session.scalar(db.select(AuditEvent).where(
+            AuditEvent.type == "user.password_rehashed"))

@@ -214,3 +214,54 @@ def test_user_migration_trigger_imports_an_unknown_user(custom_app):
         assert migrated.email_verified and migrated.attributes["name"] == "Legacy User"
     client2 = app.test_client()
     assert login(client2, "legacy@example.com", "legacy password 1").status_code == 303
+
+
+def test_user_migration_with_invalid_attributes_creates_nobody(custom_app):
+    app = custom_app(trigger_user_migration="tests.hosted.triggers:migrate_with_bad_attributes")
+    client = app.test_client()
+    response = login(client, "legacy@example.com", "legacy password 1")
+    assert response.status_code == 200 and GENERIC in text(response)
+    assert signed_in_as(client) is None
+    with app.app_context():
+        assert User.find_by_email("legacy@example.com") is None
+        assert db.session.scalars(db.select(AuditEvent.details).where(
+            AuditEvent.type == "login_failure")).one()["reason"] == "unknown_user"
+
+
+def _legacy_hashes() -> list[tuple[str, str, str]]:
+    import bcrypt
+
+    from tests.test_portability import VECTORS
+
+    vectors = {name: (password, hash_) for name, password, hash_ in VECTORS}
+    return [("bcrypt", "bcrypt pass 1",
+             bcrypt.hashpw(b"bcrypt pass 1", bcrypt.gensalt(4)).decode()),
+            ("pbkdf2_sha256", *vectors["django-pbkdf2"]),
+            ("scrypt", *vectors["passlib-scrypt"])]
+
+
+@pytest.mark.parametrize("scheme, password, legacy", _legacy_hashes(),
+                         ids=[h[0] for h in _legacy_hashes()])
+def test_imported_legacy_hash_signs_in_and_becomes_argon2id(app, client, scheme, password,
+                                                            legacy):
+    from app.accounts.portability import import_record
+
+    email = f"{scheme}@example.com"
+    with app.app_context():
+        assert import_record(frontdesk_state(app).settings, {
+            "email": email, "password_hash": legacy, "email_verified": True}) == "created"
+        db.session.commit()
+    wrong = login(client, email, password + "x")
+    assert wrong.status_code == 200 and GENERIC in text(wrong)
+    assert signed_in_as(client) is None
+    with app.app_context():
+        assert User.find_by_email(email).password_hash == legacy  # only a match upgrades
+    response = login(client, email, password)
+    assert response.status_code == 303 and response.location.endswith("/account")
+    with app.app_context():
+        user = User.find_by_email(email)
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert signed_in_as(client) == user.id
+    again = app.test_client()
+    assert login(again, email, password).status_code == 303  # with the new hash
+    assert GENERIC in text(login(app.test_client(), email, "wrong password!"))

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
+
+import pytest
 
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, User
-from tests.conftest import PASSWORD
-from tests.hosted.helpers import code_in, post_form, query, signed_in_as, text
+from app.oauth.clients import create_client
+from tests.conftest import PASSWORD, Outbox
+from tests.hosted.helpers import (
+    code_in,
+    post_form,
+    query,
+    signed_in_as,
+    start_authorization,
+    text,
+)
+from tests.oauth.helpers import basic_auth, verify_jwt
 
 GOOD = {"email": "new@example.com", "password": "a fine new passphrase", "name": "New Person"}
 
@@ -200,3 +212,110 @@ def test_confirm_after_someone_else_took_the_address(app, client, outbox):
         create_user(frontdesk_state(app).settings, email=GOOD["email"], password=PASSWORD)
         db.session.commit()
     assert "expired" in text(post_form(client, location, {"code": code}))
+
+
+# --- custom attributes (FRONTDESK_CUSTOM_ATTRIBUTES, docs/admin-api.md) ----------------------
+
+CUSTOM = json.dumps([
+    {"name": "team", "type": "string", "required": True, "enum": ["red", "blue"],
+     "label": "Team colour"},
+    {"name": "seats", "type": "number", "required": True, "min": 1, "max": 50},
+    {"name": "newsletter", "type": "boolean", "required": True, "scope": "email"},
+    {"name": "starts_at", "type": "datetime", "required": True},
+    {"name": "nickname_note", "type": "string", "required": False},
+    {"name": "org", "type": "string", "required": True, "write_clients": ["other-app"]},
+])
+CUSTOM_GOOD = {"team": "red", "seats": "3", "newsletter": "true",
+               "starts_at": "2030-01-31T14:00"}
+
+
+def pool_app(custom_app):
+    app = custom_app(custom_attributes=CUSTOM)
+    with app.app_context():
+        made = create_client(name="Pool App", redirect_uris=["http://127.0.0.1:9999/cb"],
+                             grant_types=["authorization_code"], is_first_party=True)
+        db.session.commit()
+        oauth_client = {"client_id": made.client.client_id, "client_secret": made.client_secret,
+                        "redirect_uri": "http://127.0.0.1:9999/cb"}
+    return app, oauth_client
+
+
+def test_custom_attributes_are_asked_with_suitable_inputs(custom_app):
+    app, oauth_client = pool_app(custom_app)
+    client = app.test_client()
+    _, interaction, _ = start_authorization(client, oauth_client, scope="openid profile")
+    body = text(client.get(f"/signup?interaction={interaction}"))
+    for needle in ('<label class="fd-label" for="team">Team colour</label>',
+                   '<select class="fd-input" id="team" name="team" required>',
+                   '<option value="blue">blue</option>',
+                   'for="seats">Seats</label>', 'max="50" min="1" name="seats"', 'type="number"',
+                   'for="newsletter">Newsletter</label>', '<option value="true">Yes</option>',
+                   'for="starts_at">Starts at</label>', 'type="datetime-local"',
+                   'aria-describedby="seats-hint"', "A number from 1 to 50.",
+                   'name="name"', 'type="password"'):
+        assert needle in body, needle
+    assert 'name="nickname_note"' not in body  # optional: not asked at sign-up
+    assert 'name="org"' not in body  # this application may not write it
+    assert 'name="org"' in text(app.test_client().get("/signup"))  # no application: asked
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("seats", "0", "A number from 1 to 50."),
+    ("seats", "many", "A number from 1 to 50."),
+    ("team", "green", "Choose one of the options."),
+    ("newsletter", "maybe", "Choose one of the options."),
+    ("starts_at", "next tuesday", "Enter a date and time, like 2030-01-31 14:00."),
+    ("team", "", "Please fill in this field."),
+])
+def test_invalid_custom_attributes_are_field_errors_and_nothing_is_stored(custom_app, field,
+                                                                          value, message):
+    app, oauth_client = pool_app(custom_app)
+    client = app.test_client()
+    _, interaction, _ = start_authorization(client, oauth_client)
+    response = post_form(client, f"/signup?interaction={interaction}",
+                         {**GOOD, **CUSTOM_GOOD, field: value, "interaction": interaction})
+    body = text(response)
+    assert response.status_code == 200
+    assert f'<p class="fd-field-error" id="{field}-error">{message}</p>' in body
+    assert 'aria-invalid="true"' in body and f'{field}-error"' in body
+    assert "Please check the highlighted fields." in body
+    assert len(Outbox(frontdesk_state(app).settings.mail_outbox)) == 0  # no flow, no mail
+    with app.app_context():
+        assert User.find_by_email(GOOD["email"]) is None
+
+
+def test_custom_attributes_are_stored_and_released_by_scope(custom_app):
+    app, oauth_client = pool_app(custom_app)
+    client = app.test_client()
+    req, interaction, _ = start_authorization(client, oauth_client, scope="openid profile")
+    started = post_form(client, f"/signup?interaction={interaction}",
+                        {**GOOD, **CUSTOM_GOOD, "seats": " 3 ", "interaction": interaction})
+    assert started.status_code == 303, text(started)
+    outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
+    code = code_in(outbox.text(outbox.last(GOOD["email"])))
+    confirmed = post_form(client, started.location, {"code": code, "interaction": interaction})
+    assert confirmed.status_code == 303 and f"/resume/{interaction}" in confirmed.location
+    with app.app_context():
+        user = User.find_by_email(GOOD["email"])
+        assert user.attributes == {"name": "New Person", "team": "red", "seats": 3,
+                                   "newsletter": True, "starts_at": "2030-01-31T14:00:00Z"}
+    final = client.get(confirmed.location)
+    tokens = client.post("/oauth2/token", data=req.token_form(query(final.location)["code"]),
+                         headers=basic_auth(oauth_client["client_id"],
+                                            oauth_client["client_secret"])).get_json()
+    _, claims = verify_jwt(client, tokens["id_token"])
+    assert claims["team"] == "red" and claims["seats"] == 3
+    assert claims["starts_at"] == "2030-01-31T14:00:00Z"
+    assert "newsletter" not in claims  # released by the email scope, not asked for
+
+
+def test_custom_attribute_errors_are_translated(custom_app):
+    app, _ = pool_app(custom_app)
+    client = app.test_client()
+    headers = {"Accept-Language": "de"}
+    page = client.get("/signup", headers=headers)
+    assert "Bitte wählen…" in text(page) and '<option value="true">Ja</option>' in text(page)
+    from tests.hosted.helpers import csrf_token
+    response = client.post("/signup", headers=headers, data={
+        **GOOD, **CUSTOM_GOOD, "org": "Acme", "seats": "99", "csrf_token": csrf_token(page)})
+    assert "Eine Zahl von 1 bis 50." in text(response)

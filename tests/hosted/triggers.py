@@ -13,6 +13,13 @@ def migrate_legacy_user(event):
     return {}
 
 
+def migrate_with_bad_attributes(event):
+    """The legacy system vouches for the user but sends attributes we do not declare."""
+    if event["password"] == "legacy password 1":
+        return {"attributes": {"favourite_colour": "teal"}, "email_verified": True}
+    return {}
+
+
 def reject_example_org(event):
     if event["email"].endswith("@example.org"):
         raise TriggerAbort("Sign-ups from example.org are closed.")
