@@ -139,8 +139,14 @@ def base_config(tmp_path, **overrides) -> dict:
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    """Empty every table and restart the id sequences. DELETE, children first: on these
+    tiny tables it takes milliseconds where TRUNCATE takes a quarter of a second."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.execute(text(
+        "SELECT setval(s.seq, 1, false) FROM (SELECT pg_get_serial_sequence(c.table_name, "
+        "c.column_name) AS seq FROM information_schema.columns c WHERE c.table_schema = "
+        "'public' AND c.column_default LIKE 'nextval%') s"))
     db.session.commit()
 
 
