@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from app.accounts.passwords import hash_password
 from app.config import Settings
 from app.extensions import db
 from app.models import Group, User
-from app.accounts.passwords import hash_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
