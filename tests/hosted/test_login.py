@@ -265,3 +265,25 @@ def test_imported_legacy_hash_signs_in_and_becomes_argon2id(app, client, scheme,
     again = app.test_client()
     assert login(again, email, password).status_code == 303  # with the new hash
     assert GENERIC in text(login(app.test_client(), email, "wrong password!"))
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup", "/password/reset?flow=x&code=123456"])
+def test_password_inputs_are_masked(client, path):
+    """Every password input keeps type=password (the field macro once dropped it)."""
+    import re
+
+    body = text(client.get(path))
+    inputs = re.findall(r"<input[^>]*name=\"password\"[^>]*>", body)
+    assert inputs, body
+    assert all('type="password"' in tag for tag in inputs), inputs
+    assert re.search(r'<input[^>]*name="email"[^>]*type="email"|<input[^>]*type="email"[^>]*'
+                     r'name="email"', body) or path.startswith("/password")
+
+
+def test_account_password_inputs_are_masked(client, user):
+    import re
+
+    login(client, user["email"], user["password"])
+    body = text(client.get("/account"))
+    inputs = re.findall(r"<input[^>]*name=\"[a-z_]*password\"[^>]*>", body)
+    assert len(inputs) >= 2 and all('type="password"' in tag for tag in inputs), inputs
