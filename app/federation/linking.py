@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
+from app.accounts.portability import verify_and_upgrade_password
 from app.accounts.users import UserError, create_user, normalize_email
 from app.config import Settings
 from app.extensions import db
@@ -177,12 +177,10 @@ def link_with_password(settings: Settings, provider: Provider, identity: Upstrea
                        user_id: str, password: str, ip: str | None = None) -> User | None:
     """Link after the user proved the existing account is theirs; None on a wrong password."""
     user = _require_enabled(db.session.get(User, user_id))
-    if not verify_password(settings, user.password_hash, password):
+    if not verify_and_upgrade_password(settings, user, password):
         record_event("federation.link_failed", user_id=user.id, ip=ip, provider=provider.name)
         db.session.commit()
         return None
-    if needs_rehash(settings, user.password_hash):
-        user.password_hash = hash_password(settings, password)
     link_identity(user, provider, identity, method="password", ip=ip)
     return user
 
