@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.accounts.mfa import store_totp_secret
 from app.accounts.passwords import hash_password, verify_password
-from app.accounts.users import UserError, create_user, describe_user, normalize_email
+from app.accounts.users import UserError, create_user, describe_user, require_user
 from app.cli_calibrate import hash_calibrate_command
 from app.config import ConfigError
 from app.errors import is_unavailable
@@ -261,12 +261,9 @@ def users_create(email, password, verified, groups, totp_secret, as_json):
 
 def _user_or_fail(email: str) -> User:
     try:
-        user = User.find_by_email(normalize_email(email))
+        return require_user(email)
     except UserError as exc:
         _fail(str(exc))
-    if user is None:
-        _fail(f"no user with e-mail {email!r}")
-    return user
 
 
 @users_group.command("list")

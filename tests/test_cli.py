@@ -231,6 +231,14 @@ def test_unknown_user(app, command):
     one_line_error(run(app, "users", command, "nobody@example.com", "--json"), "no user")
 
 
+@pytest.mark.parametrize("email", ["nobody@example.com", "not an address"])
+def test_group_member_commands_refuse_an_unknown_user(app, email):
+    run(app, "groups", "create", "staff")
+    for command in ("add-member", "remove-member"):
+        one_line_error(run(app, "groups", command, "staff", email),
+                       "no user" if "@" in email else "invalid e-mail")
+
+
 def test_users_list_and_show(app):
     one, two = create_user(app, "one@example.com"), create_user(app, "two@example.com")
     data = one_json(run(app, "users", "list", "--json"))

@@ -24,6 +24,14 @@ def normalize_email(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def require_user(email: str) -> User:
+    """The user with this e-mail (case-insensitive); UserError when invalid or unknown."""
+    user = User.find_by_email(normalize_email(email))
+    if user is None:
+        raise UserError(f"no user with e-mail {email!r}")
+    return user
+
+
 def get_or_create_group(name: str) -> Group:
     group = db.session.scalar(db.select(Group).where(Group.name == name))
     if group is None:

@@ -41,7 +41,7 @@ from app.accounts.portability import (
     export_user,
     import_record,
 )
-from app.accounts.users import UserError, normalize_email
+from app.accounts.users import UserError, require_user
 from app.extensions import db, frontdesk_state
 from app.models import Group, User, record_event
 
@@ -261,12 +261,9 @@ def _group_or_fail(name: str) -> Group:
 
 def _user_or_fail(email: str) -> User:
     try:
-        user = User.find_by_email(normalize_email(email))
+        return require_user(email)
     except UserError as exc:
         _fail(str(exc))
-    if user is None:
-        _fail(f"no user with e-mail {email!r}")
-    return user
 
 
 def _describe(group: Group) -> dict[str, Any]:
