@@ -7,6 +7,7 @@ themselves (app.oauth.client_cache); after a change made with raw SQL, call
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -53,6 +54,14 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], what: str) -> No
         raise ClientError(f"unknown {what}: {', '.join(unknown)}")
 
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def _new_client_id() -> str:
+    """24 letters and digits (~143 bits): never starts with '-', so it pastes into any CLI."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+
+
 def create_client(*, name: str, redirect_uris: list[str] = (), post_logout_redirect_uris=(),
                   is_public: bool = False, grant_types: list[str] | None = None,
                   scopes: list[str] | None = None, auth_method: str | None = None,
@@ -75,7 +84,7 @@ def create_client(*, name: str, redirect_uris: list[str] = (), post_logout_redir
         raise ClientError("the authorization_code grant needs at least one redirect URI")
     redirect_uris = [validate_redirect_uri(u) for u in redirect_uris]
     post_logout_redirect_uris = [validate_redirect_uri(u) for u in post_logout_redirect_uris]
-    client_id = client_id or secrets.token_urlsafe(18)
+    client_id = client_id or _new_client_id()
     if db.session.get(Client, client_id) is not None:
         raise ClientError(f"client {client_id!r} already exists")
     if is_public:

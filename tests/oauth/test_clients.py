@@ -32,6 +32,15 @@ def test_public_client_has_no_secret(app):
         assert new.client_secret is None and new.client.token_endpoint_auth_method == "none"
 
 
+def test_generated_client_ids_are_distinct_letters_and_digits(app):
+    """Ids are pasted into shells and URLs: one starting with '-' once broke `clients delete`."""
+    with app.app_context():
+        ids = {create_client(name="App", grant_types=["client_credentials"]).client.client_id
+               for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 24 and i.isascii() and i.isalnum() for i in ids)
+
+
 def _client(**values) -> Client:
     defaults = {"client_id": "c", "name": "C", "grant_types": ["authorization_code"],
                 "scopes": ["openid", "email"]}
