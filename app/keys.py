@@ -19,6 +19,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
@@ -118,6 +119,8 @@ def choose_signing_row(rows: list[SigningKey], alg: str, now: datetime) -> Signi
 class _RingState:
     signing: dict[str, RSAKey | ECKey]
     verification: KeySet
+    signers: dict[str, tuple[str, Any]]  # alg -> (kid, cryptography private key)
+    verifiers: dict[str, tuple[str, Any]]  # kid -> (alg, cryptography public key)
     jwks_bytes: bytes
     jwks_etag: str
 
@@ -147,8 +150,11 @@ class KeyRing:
         self._private_cache = {k: v for k, v in self._private_cache.items()
                                if any(r.kid == k for r in rows)}
         jwks_bytes = json.dumps({"keys": public}, separators=(",", ":")).encode()
+        verification = KeySet.import_key_set({"keys": public})
         self._state = _RingState(
-            signing=signing, verification=KeySet.import_key_set({"keys": public}),
+            signing=signing, verification=verification,
+            signers={alg: (key.kid, key.private_key) for alg, key in signing.items()},
+            verifiers={key.kid: (key.alg, key.public_key) for key in verification.keys},
             jwks_bytes=jwks_bytes,
             jwks_etag='"' + hashlib.sha256(jwks_bytes).hexdigest()[:32] + '"')
         self.loaded_at = time.monotonic()
@@ -182,6 +188,14 @@ class KeyRing:
     def signing_key(self, alg: str = "RS256") -> RSAKey | ECKey:
         """The private key that signs `alg` tokens now (KeyError for an unknown alg)."""
         return self._current().signing[alg]
+
+    def signer(self, alg: str) -> tuple[str, Any]:
+        """(kid, private key object) that signs `alg` tokens now, for app.oauth.signing."""
+        return self._current().signers[alg]
+
+    def verifier(self, kid: str) -> tuple[str, Any] | None:
+        """(alg, public key object) of a published key, or None."""
+        return self._current().verifiers.get(kid)
 
     def verification_keys(self) -> KeySet:
         """Every published public key (next, active, retired)."""

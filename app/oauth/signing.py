@@ -1,28 +1,96 @@
 """Signing and verifying our own JWTs with the process key ring (RFC 7515, RFC 7519).
 
 Keys are loaded once per process by app.keys.KeyRing; nothing here touches the database.
-Only asymmetric algorithms are accepted: a token whose header names `none` or an HMAC
-algorithm never verifies.
+Only RS256 and ES256 are accepted: a token whose header names `none`, an HMAC algorithm
+or a key we did not publish never verifies.
+
+This is the compact serialization written directly over `cryptography` rather than through
+joserfc's generic JWS machinery: tokens are signed and checked on every token, userinfo and
+introspection call, and the generic path cost several times the signature itself. The
+rules are the same: the header's `alg` must be allowed and match the key its `kid` names,
+`crit` is refused (RFC 7515 §4.1.11: we understand no extension), the payload must be a
+JSON object.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
+import json
+import re
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from app.extensions import frontdesk_state
 
 SIGNING_ALGS = ("RS256", "ES256")
+MAX_TOKEN_LENGTH = 8192
+_SHA256 = hashes.SHA256()
+_PKCS1 = padding.PKCS1v15()
+_ECDSA = ec.ECDSA(_SHA256)
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_HEADER_CACHE: dict[tuple[str, str, str], bytes] = {}
+
+
+def b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def b64url_decode(data: str | bytes) -> bytes:
+    if isinstance(data, str):
+        data = data.encode("ascii")
+    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _encoded_header(alg: str, typ: str, kid: str) -> bytes:
+    key = (alg, typ, kid)
+    header = _HEADER_CACHE.get(key)
+    if header is None:
+        if len(_HEADER_CACHE) > 64:  # kids change with rotation: never grow without bound
+            _HEADER_CACHE.clear()
+        header = _HEADER_CACHE[key] = b64url(_json_bytes({"alg": alg, "typ": typ, "kid": kid}))
+    return header
+
+
+def _sign(private_key, alg: str, signing_input: bytes) -> bytes:
+    if alg == "RS256":
+        return private_key.sign(signing_input, _PKCS1, _SHA256)
+    r, s = decode_dss_signature(private_key.sign(signing_input, _ECDSA))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S
+
+
+def _verify(public_key, alg: str, signing_input: bytes, signature: bytes) -> bool:
+    try:
+        if alg == "RS256" and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, signing_input, _PKCS1, _SHA256)
+            return True
+        if alg == "ES256" and isinstance(public_key, ec.EllipticCurvePublicKey) \
+                and len(signature) == 64:
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                       int.from_bytes(signature[32:], "big"))
+            public_key.verify(der, signing_input, _ECDSA)
+            return True
+    except InvalidSignature:
+        return False
+    return False
 
 
 def sign_jwt(claims: dict[str, Any], alg: str = "RS256", typ: str = "JWT") -> str:
     """Sign `claims` with the current key for `alg`; the header names its `kid`."""
-    key = frontdesk_state().keyring.signing_key(alg)
-    header = {"alg": alg, "typ": typ, "kid": key.kid}
-    return jwt.encode(header, claims, key, algorithms=[alg])
+    kid, private_key = frontdesk_state().keyring.signer(alg)
+    signing_input = _encoded_header(alg, typ, kid) + b"." + b64url(_json_bytes(claims))
+    return (signing_input + b"." + b64url(_sign(private_key, alg, signing_input))).decode()
 
 
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -30,14 +98,27 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
     Only the signature is checked here; callers check typ, iss, exp and the rest.
     """
-    if not isinstance(token, str) or token.count(".") != 2 or len(token) > 8192:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH \
+            or not _COMPACT.fullmatch(token):
         return None
-    keys = frontdesk_state().keyring.verification_keys()
+    encoded_header, encoded_claims, encoded_signature = token.split(".")
     try:
-        decoded = jwt.decode(token, keys, algorithms=list(SIGNING_ALGS))
-    except (JoseError, ValueError, TypeError, binascii.Error):
+        header = json.loads(b64url_decode(encoded_header))
+        if not isinstance(header, dict) or "crit" in header:
+            return None
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in SIGNING_ALGS or not isinstance(kid, str):
+            return None
+        published = frontdesk_state().keyring.verifier(kid)
+        if published is None or published[0] != alg:
+            return None
+        signing_input = (encoded_header + "." + encoded_claims).encode("ascii")
+        if not _verify(published[1], alg, signing_input, b64url_decode(encoded_signature)):
+            return None
+        claims = json.loads(b64url_decode(encoded_claims))
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
         return None
-    return dict(decoded.header), dict(decoded.claims)
+    return (header, claims) if isinstance(claims, dict) else None
 
 
 def looks_like_jwt(token: str) -> bool:
