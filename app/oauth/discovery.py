@@ -77,7 +77,7 @@ def _discovery_bytes() -> tuple[bytes, str]:
 
 def cached_json(body: bytes, etag: str, max_age: int) -> Response:
     """Prebuilt JSON with an ETag (304 when it matches) and a public max-age."""
-    if etag.strip('"') in request.if_none_match:
+    if request.if_none_match.contains_weak(etag.strip('"')):
         response = Response(status=304)
     else:
         response = Response(body, mimetype="application/json")
