@@ -1,8 +1,9 @@
 """The UserInfo endpoint (OIDC Core §5.3) with bearer tokens per RFC 6750.
 
-Per request: one signature check and one deny-list lookup (verify_access_token), one user
-row (with its groups, in the same query). The token comes in the Authorization header, or
-for POST in the form body (RFC 6750 §2.1, §2.2); never both.
+Per request: one signature check and one deny-list lookup (verify_access_token), one
+autocommit query for the user and its groups (app.oauth.claims_subject). The token comes
+in the Authorization header, or for POST in the form body (RFC 6750 §2.1, §2.2); never
+both.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Response, jsonify, request
 
 from app.extensions import frontdesk_state
 from app.oauth.claims import user_claims
-from app.oauth.grants import load_user
+from app.oauth.claims_subject import load_claims_user
 from app.oauth.tokens import apply_claims_hook, verify_access_token
 
 
@@ -62,7 +63,7 @@ def userinfo_response() -> Response:
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         return bearer_challenge(403, "insufficient_scope", "The openid scope is required.")
-    user = load_user(str(claims.get("sub")))
+    user = load_claims_user(str(claims.get("sub")))
     if user is None:
         return bearer_challenge(401, "invalid_token", "The access token is not valid.")
     info = user_claims(user, scopes, frontdesk_state().settings.groups_claim)

@@ -106,3 +106,25 @@ def test_two_tokens_at_once_is_invalid_request(flow, client, oauth_client):
 def test_other_auth_schemes_are_refused(client):
     response = client.get("/oauth2/userinfo", headers={"Authorization": "Basic Zm9vOmJhcg=="})
     assert response.status_code == 400
+
+
+def test_userinfo_agrees_with_the_id_token_groups_and_attributes_included(
+        flow, client, oauth_client, app, user):
+    from app.accounts.groups import add_member, create_group
+    from app.extensions import db
+    from tests.oauth.helpers import verify_jwt
+
+    with app.app_context():
+        member = db.session.get(User, user["id"])
+        member.attributes = {**member.attributes, "locale": "de-DE", "nickname": ""}
+        for name, precedence in (("zeta", 1), ("admins", 5), ("alpha", 1)):
+            add_member(create_group(name, precedence=precedence), member)
+        db.session.commit()
+    tokens = flow.tokens(oauth_client, flow.request(oauth_client,
+                                                    scope="openid profile email"))
+    info = client.get("/oauth2/userinfo", headers=_bearer(tokens["access_token"])).get_json()
+    assert info["groups"] == ["alpha", "zeta", "admins"]  # precedence, then name
+    assert info["locale"] == "de-DE" and "nickname" not in info  # empty values are left out
+    _, id_claims = verify_jwt(client, tokens["id_token"])
+    for claim, value in info.items():
+        assert id_claims[claim] == value, claim
