@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None,
 
 def _configure_flask(app: Flask, settings: Settings) -> None:
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    engine_options: dict[str, Any] = {}  # idle connections are pinged: app.dbping
     if settings.database_url.startswith("postgresql"):
         engine_options.update(pool_size=5, max_overflow=10, pool_recycle=1800,
                               connect_args={"connect_timeout": 3})
@@ -61,6 +61,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from app import models  # noqa: F401  (registers the tables)
+    from app.dbping import install_idle_ping
     from app.hosted.i18n import select_locale
     from app.keys import KeyRing
     from app.logs import install_log_redaction
@@ -76,6 +77,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        install_idle_ping(db.engine)
         store = create_store(settings.redis_url, settings.redis_prefix, db.engine)
     app.extensions["frontdesk"] = FrontdeskState(
         settings=settings, store=store, keyring=KeyRing(settings.secret_key))
