@@ -55,7 +55,8 @@ def check_password_login(settings: Settings, store: Store, email: str, password:
     run_trigger("pre_authentication", {"user_id": user.id, "email": user.email,
                                        "client_id": origin.client_id})
     clear_failures(store, email)
-    db.session.commit()
+    if db.session.new or db.session.dirty or db.session.deleted:
+        db.session.commit()  # what a trigger added; else the caller's commit ends the work
     return LoginCheck("ok" if user.email_verified else "unverified", user)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from flask import Response, session, url_for
 
 from app.extensions import db, frontdesk_state
-from app.hosted.pages import origin, render_page, see_other
+from app.hosted.pages import loaded_interaction, origin, render_page, see_other
 from app.models import User, record_event
 from app.oauth.interaction import LoginResult, finish
 from app.sessions import start_login_session
@@ -65,15 +65,17 @@ def after_password(user: User, interaction_id: str | None) -> Response:
 
 
 def sign_in(user: User, amr: list[str]) -> int:
-    """Start the login session; returns auth_time."""
+    """Start the login session; returns auth_time. The user's id and e-mail are read before
+    the commit, which expires the row (no second SELECT for the trigger)."""
     session.pop(PENDING_KEY, None)
-    state = start_login_session(user.id, amr)
+    user_id, email = user.id, user.email
+    state = start_login_session(user_id, amr)
     user.last_login_at = datetime.now(UTC)
     where = origin()
-    record_event("login_success", user_id=user.id, client_id=where.client_id, ip=where.ip,
+    record_event("login_success", user_id=user_id, client_id=where.client_id, ip=where.ip,
                  amr=list(amr))
     db.session.commit()
-    run_trigger("post_authentication", {"user_id": user.id, "email": user.email,
+    run_trigger("post_authentication", {"user_id": user_id, "email": email,
                                         "client_id": where.client_id, "amr": list(amr)})
     return state.auth_time
 
@@ -85,12 +87,13 @@ def next_url(user_id: str, amr: list[str], auth_time: int,
     if not interaction_id:
         return url_for("hosted.account")
     return finish(interaction_id, LoginResult(sub=user_id, amr=list(amr), auth_time=auth_time,
-                                              acr=None))
+                                              acr=None), loaded=loaded_interaction())
 
 
 def complete_login(user: User, amr: list[str], interaction_id: str | None) -> Response:
+    user_id = user.id  # before sign_in's commit expires the row
     auth_time = sign_in(user, amr)
-    url = next_url(user.id, amr, auth_time, interaction_id)
+    url = next_url(user_id, amr, auth_time, interaction_id)
     if url is None:
         return render_page("hosted/expired.html", http_status=400)
     return see_other(url)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from babel import support
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.accounts.attributes import AttributeSpec
@@ -52,7 +56,47 @@ class PasswordPolicy:
             raise ValidationError(" ".join(str(policy_message(v)) for v in violations))
 
 
-class InteractionForm(FlaskForm):
+class WTFormsCatalog:
+    """WTForms' own messages (CSRF, default labels) in the page's language. Flask-WTF parses
+    the catalog from disk on every request; this keeps one per language in the app."""
+
+    def gettext(self, string: str) -> str:
+        catalog = _wtforms_catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalog = _wtforms_catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+def _wtforms_catalog() -> support.NullTranslations | None:
+    if not has_request_context() or "babel" not in current_app.extensions:
+        return None
+    locale = get_locale()
+    catalogs = frontdesk_state().extras.setdefault("wtforms_catalogs", {})
+    catalog = catalogs.get(str(locale))
+    if catalog is None:
+        catalog = catalogs[str(locale)] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms")
+    return catalog
+
+
+WTFORMS_CATALOG = WTFormsCatalog()
+
+
+class PageForm(FlaskForm):
+    """Every hosted form: Flask-WTF's, with the WTForms catalogs loaded once."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_CATALOG
+
+
+class InteractionForm(PageForm):
     interaction = HiddenField()
 
 
@@ -101,30 +145,30 @@ class ConsentForm(InteractionForm):
     decision = SubmitField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(PageForm):
     pass
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current_password = PasswordField(_l("Current password"), validators=[
         required(), Length(max=PASSWORD_MAX)])
     new_password = PasswordField(_l("New password"), validators=[
         required(), Length(max=PASSWORD_MAX), PasswordPolicy()])
 
 
-class DisableMfaForm(FlaskForm):
+class DisableMfaForm(PageForm):
     """Sensitive account changes ask for the current password again."""
 
     mfa_password = PasswordField(_l("Current password"), validators=[
         required(), Length(max=PASSWORD_MAX)])
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(PageForm):
     codes_password = PasswordField(_l("Current password"), validators=[
         required(), Length(max=PASSWORD_MAX)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     """A button that only needs the CSRF token (sign out everywhere, unlink)."""
 
 

@@ -137,7 +137,8 @@ def _enrolled(user: User, secret: str, enrolling: dict | None):
     continue_url = url_for("hosted.account")
     if enrolling is not None:
         amr = with_first_factor(enrolling, AMR_TOTP)
+        user_id = user.id  # before sign_in's commit expires the row
         auth_time = sign_in(user, amr)
-        continue_url = next_url(user.id, amr, auth_time, interaction_id()) or continue_url
+        continue_url = next_url(user_id, amr, auth_time, interaction_id()) or continue_url
     return render_page("hosted/recovery_codes.html", codes=codes, continue_url=continue_url,
                        first_time=True)

@@ -8,9 +8,7 @@ from flask.signals import before_render_template, template_rendered
 from flask_babel import refresh
 
 from app.accounts.origin import Origin
-from app.extensions import db
 from app.hosted.theming import theme_environment, use_theme
-from app.models import Client
 from app.oauth.interaction import Interaction, load_interaction
 
 
@@ -29,15 +27,19 @@ def page_interaction() -> Interaction | None:
     if interaction_id and interaction is None:
         raise InteractionGone()
     if interaction is not None:
-        client = db.session.get(Client, interaction.client_id)
-        use_theme(client.theme if client else None)
+        use_theme(interaction.client_theme)  # parked with the request: no client read
         g.fd_ui_locales = list(interaction.ui_locales or [])
         refresh()  # the language may change with ui_locales
     return interaction
 
 
+def loaded_interaction() -> Interaction | None:
+    """The interaction page_interaction() loaded for this request (no store read)."""
+    return g.get("fd_interaction")
+
+
 def interaction_id() -> str | None:
-    interaction = g.get("fd_interaction")
+    interaction = loaded_interaction()
     return interaction.id if interaction else None
 
 
@@ -46,7 +48,7 @@ def client_ip() -> str | None:
 
 
 def origin() -> Origin:
-    interaction = g.get("fd_interaction")
+    interaction = loaded_interaction()
     return Origin(ip=client_ip(), client_id=interaction.client_id if interaction else None)
 
 

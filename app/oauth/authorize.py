@@ -284,7 +284,8 @@ def ask(authz: Authorization, ix: Interaction | None, stage: str) -> Response:
     if ix is None:
         ix = park_interaction(
             client_id=authz.client.client_id, client_name=authz.client.name,
-            client_logo_url=authz.client.logo_url, scopes=authz.scopes, stage=stage,
+            client_logo_url=authz.client.logo_url, client_theme=authz.client.theme,
+            scopes=authz.scopes, stage=stage,
             params=authz.params, prompt=sorted(authz.prompt),
             login_hint=authz.params.get("login_hint"),
             ui_locales=(authz.params.get("ui_locales") or "").split(), max_age=authz.max_age)

@@ -40,6 +40,7 @@ class Interaction:
     login_hint: str | None = None
     ui_locales: list[str] = field(default_factory=list)
     max_age: int | None = None
+    client_theme: str | None = None  # the client's theme when the request was parked
     login: dict[str, Any] | None = None  # LoginResult as a dict, once finished
     consent: dict[str, Any] | None = None  # ConsentResult as a dict, once finished
     error: dict[str, str] | None = None  # set by abort()
@@ -82,7 +83,8 @@ def park_interaction(**fields: Any) -> Interaction:
 
 
 def save_interaction(interaction: Interaction) -> None:
-    frontdesk_state().store.set_json(KEY_PREFIX + interaction.id, asdict(interaction), _ttl())
+    # vars(), not asdict(): the fields are JSON values already and are encoded at once
+    frontdesk_state().store.set_json(KEY_PREFIX + interaction.id, vars(interaction), _ttl())
 
 
 def load_interaction(interaction_id: str | None) -> Interaction | None:
@@ -106,9 +108,12 @@ def resume_url(interaction_id: str) -> str:
     return url_for(RESUME_ENDPOINT, interaction_id=interaction_id)
 
 
-def finish(interaction_id: str, result: LoginResult | ConsentResult) -> str | None:
-    """Record what the page achieved; returns where to send the browser (None if gone)."""
-    interaction = load_interaction(interaction_id)
+def finish(interaction_id: str, result: LoginResult | ConsentResult,
+           loaded: Interaction | None = None) -> str | None:
+    """Record what the page achieved; returns where to send the browser (None if gone).
+    `loaded`: the same interaction, already loaded by this request (saves a store read)."""
+    interaction = loaded if loaded is not None and loaded.id == interaction_id else \
+        load_interaction(interaction_id)
     if interaction is None:
         return None
     if isinstance(result, LoginResult):
