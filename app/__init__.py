@@ -65,6 +65,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     from app.hosted.i18n import select_locale
     from app.keys import KeyRing
     from app.logs import install_log_redaction
+    from app.readonly_db import attach_autocommit_engine
     from app.sessions import StoreSessionInterface
     from app.store import create_store
 
@@ -75,9 +76,13 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     app.session_interface = StoreSessionInterface()
     install_log_redaction(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
             event.listen(db.engine, "connect", _sqlite_pragmas)
         install_idle_ping(db.engine)
+        attach_autocommit_engine(
+            db.engine, app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args"),
+            _sqlite_pragmas if sqlite else None)
         store = create_store(settings.redis_url, settings.redis_prefix, db.engine)
     app.extensions["frontdesk"] = FrontdeskState(
         settings=settings, store=store, keyring=KeyRing(settings.secret_key))

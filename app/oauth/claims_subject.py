@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Group, User, user_groups
+from app.readonly_db import autocommit_connection
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,16 @@ class ClaimsUser:
         return self.status == "enabled"
 
 
+_users, _groups = User.__table__.c, Group.__table__.c
+# One statement object with a bound parameter: compiled once, and plain table columns (not
+# ORM attributes) so the result needs no per-call adaptation.
 _QUERY = (
-    select(User.id, User.email, User.email_verified, User.status, User.attributes,
-           User.updated_at, Group.name, Group.precedence)
-    .select_from(User)
-    .outerjoin(user_groups, user_groups.c.user_id == User.id)
-    .outerjoin(Group, Group.id == user_groups.c.group_id)
+    select(_users.id, _users.email, _users.email_verified, _users.status, _users.attributes,
+           _users.updated_at, _groups.name, _groups.precedence)
+    .select_from(User.__table__)
+    .outerjoin(user_groups, user_groups.c.user_id == _users.id)
+    .outerjoin(Group.__table__, _groups.id == user_groups.c.group_id)
+    .where(_users.id == bindparam("user_id"))
 )
 
 
@@ -55,8 +60,8 @@ def load_claims_user(user_id: str) -> ClaimsUser | None:
     """The enabled user `user_id` with its groups, in one autocommit query; else None."""
     if not user_id or len(user_id) > 36:
         return None
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        rows = conn.execute(_QUERY.where(User.id == user_id)).all()
+    with autocommit_connection(db.engine) as conn:
+        rows = conn.execute(_QUERY, {"user_id": user_id}).all()
     if not rows:
         return None
     first = rows[0]

@@ -57,6 +57,12 @@ def userinfo_response() -> Response:
         return bearer_challenge(400, "invalid_request", "Send one bearer token.")
     if token is None:
         return bearer_challenge(401)
+    return userinfo_for_token(token)
+
+
+def userinfo_for_token(token: str) -> Response:
+    """The answer for one bearer token (needs an app context, not a request context: the
+    fast lane calls it too)."""
     claims = verify_access_token(token)
     if claims is None:
         return bearer_challenge(401, "invalid_token", "The access token is not valid.")

@@ -62,3 +62,33 @@ def test_a_stale_key_ring_is_reloaded_by_the_view(app, client, flask_requests):
     assert flask_requests == ["/.well-known/jwks.json"] * 2
     client.get("/.well-known/jwks.json")
     assert len(flask_requests) == 2  # reloaded by the view: fast again
+
+
+def test_userinfo_fast_answers_equal_the_views(flow, client, oauth_client, flask_requests):
+    token = flow.tokens(oauth_client)["access_token"]
+    flask_requests.clear()
+    for bearer in (token, token[:-4] + "AAAA", "not-a-jwt"):
+        headers = {"Authorization": f"Bearer {bearer}"}
+        fast = client.get("/oauth2/userinfo", headers=headers)
+        assert flask_requests == []
+        by_view = client.post("/oauth2/userinfo", headers=headers)  # POST: always the view
+        assert flask_requests == ["/oauth2/userinfo"]
+        flask_requests.clear()
+        assert fast.status_code == by_view.status_code
+        assert fast.get_json() == by_view.get_json()
+        assert dict(fast.headers) == dict(by_view.headers)
+    assert client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {token}"}
+                      ).status_code == 200
+
+
+def test_userinfo_cors_bodies_and_other_schemes_go_to_the_view(flow, client, oauth_client,
+                                                               flask_requests):
+    token = flow.tokens(oauth_client)["access_token"]
+    flask_requests.clear()
+    client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {token}",
+                                            "Origin": "https://spa.example"})
+    client.get("/oauth2/userinfo", headers={"Authorization": f"Basic {token}"})
+    client.get("/oauth2/userinfo")
+    client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {token}"},
+               data="x=1", content_type="application/x-www-form-urlencoded")
+    assert flask_requests == ["/oauth2/userinfo"] * 4
