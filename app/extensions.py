@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_migrate import Migrate
@@ -35,7 +36,18 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
-authorization = AuthorizationServer()
+
+
+class FrontdeskAuthorizationServer(AuthorizationServer):
+    """Also takes a ready OAuth2Request (app.oauth.fastlane builds one from WSGI)."""
+
+    def create_oauth2_request(self, request):
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+
+authorization = FrontdeskAuthorizationServer()
 require_oauth = ResourceProtector()
 
 

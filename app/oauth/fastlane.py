@@ -8,7 +8,11 @@ blueprint hooks) cost more than node's whole request. This middleware answers:
 - a plain GET or HEAD of discovery or JWKS, from the prebuilt bytes the views keep warm,
   with the headers the views send;
 - a GET of userinfo with an `Authorization: Bearer` header, inside an app context, with
-  the very function the view uses (app.oauth.userinfo.userinfo_for_token), errors included.
+  the very function the view uses (app.oauth.userinfo.userinfo_for_token), errors included;
+- a client_credentials token request with HTTP Basic client authentication, through the
+  same Authlib server and grant as the view, fed an OAuth2Request built from WSGI. Only a
+  200 is sent from here: any refusal is answered again by the view (the grant has no side
+  effects), so error responses have one source.
 
 Everything else goes to Flask unchanged: any request with an Origin (CORS answers need the
 view), other methods, a token in a form body, a stale key ring (its reload reads the
@@ -18,17 +22,24 @@ the 503 of an outage).
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl
 
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from flask import Flask
+from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.http import parse_etags
+from werkzeug.wsgi import get_current_url
 
 from app.keys import JWKS_MAX_AGE_SECONDS
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
 USERINFO_PATH = "/oauth2/userinfo"
+TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path
+MAX_FAST_BODY = 4096
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +57,10 @@ class FastLane:
             method = environ.get("REQUEST_METHOD")
             if path == USERINFO_PATH and method == "GET":
                 answer = self._userinfo(environ, start_response)
+                if answer is not None:
+                    return answer
+            elif path == TOKEN_PATH and method == "POST":
+                answer = self._client_credentials(environ, start_response)
                 if answer is not None:
                     return answer
             elif (path == JWKS_PATH or path == DISCOVERY_PATH) and method in ("GET", "HEAD"):
@@ -80,6 +95,80 @@ class FastLane:
             return None
         response.vary.add("Origin")  # as the view's CORS hook does
         return response(environ, start_response)
+
+
+    def _client_credentials(self, environ: dict,
+                            start_response: Callable) -> Iterable[bytes] | None:
+        from app.extensions import authorization
+        from app.oauth.responses import no_store
+
+        form = _small_form(environ)
+        if form is None or environ.get("QUERY_STRING") \
+                or form.get("grant_type") != "client_credentials" \
+                or environ.get("HTTP_AUTHORIZATION", "")[:6].lower() != "basic " \
+                or "client_assertion" in form or "client_secret" in form \
+                or any(len(form.getlist(key)) > 1 for key in form):
+            return None
+        try:
+            with self.app.app_context():
+                response = authorization.create_token_response(WSGIFormRequest(environ, form))
+        except Exception:  # noqa: BLE001 - the view answers instead
+            logger.debug("token fast lane fell back to the view", exc_info=True)
+            return None
+        if response.status_code != 200:
+            return None
+        no_store(response).vary.add("Origin")
+        return response(environ, start_response)
+
+
+class _FormPayload(OAuth2Payload):
+    def __init__(self, form: MultiDict) -> None:
+        self._form = form
+
+    @property
+    def data(self) -> MultiDict:
+        return self._form
+
+    @property
+    def datalist(self) -> dict[str, list]:
+        return {key: self._form.getlist(key) for key in self._form}
+
+
+class WSGIFormRequest(OAuth2Request):
+    """What Authlib's Flask request adapter provides, read from WSGI directly."""
+
+    def __init__(self, environ: dict, form: MultiDict) -> None:
+        super().__init__("POST", get_current_url(environ), headers=EnvironHeaders(environ))
+        self.payload = _FormPayload(form)
+        self._form = form
+
+    @property
+    def form(self) -> MultiDict:
+        return self._form
+
+    @property
+    def args(self) -> MultiDict:
+        return MultiDict()
+
+
+def _small_form(environ: dict) -> MultiDict | None:
+    """The url-encoded body of a small POST, or None. The body is read, so it is put back
+    for Flask in case the view answers after all."""
+    if not environ.get("CONTENT_TYPE", "").lower().startswith(
+            "application/x-www-form-urlencoded"):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_FAST_BODY or environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        return MultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def _cached(environ: dict, start_response: Callable, method: str, body: bytes, etag: str,

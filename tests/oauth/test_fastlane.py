@@ -92,3 +92,65 @@ def test_userinfo_cors_bodies_and_other_schemes_go_to_the_view(flow, client, oau
     client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {token}"},
                data="x=1", content_type="application/x-www-form-urlencoded")
     assert flask_requests == ["/oauth2/userinfo"] * 4
+
+
+def _machine(app):
+    from tests.oauth.conftest import add_client
+
+    return add_client(app, name="Reporter", grant_types=["client_credentials"],
+                      redirect_uris=[], scopes=["reports:read", "reports:write"])
+
+
+def test_client_credentials_fast_answer_equals_the_views(app, client, flask_requests):
+    from tests.oauth.helpers import basic_auth, verify_jwt
+
+    machine = _machine(app)
+    auth = basic_auth(machine["client_id"], machine["client_secret"])
+    form = {"grant_type": "client_credentials", "scope": "reports:read"}
+    fast = client.post("/oauth2/token", data=form, headers=auth)
+    assert flask_requests == []
+    by_view = client.post("/oauth2/token?x=1", data=form, headers=auth)  # a query: the view
+    assert flask_requests == ["/oauth2/token"]
+    assert fast.status_code == by_view.status_code == 200
+    assert dict(fast.headers) == dict(by_view.headers)
+    fast_body, view_body = fast.get_json(), by_view.get_json()
+    assert fast_body.keys() == view_body.keys()
+    assert fast_body["scope"] == "reports:read" and fast_body["token_type"] == "Bearer"
+    fast_claims = verify_jwt(client, fast_body["access_token"], typ="at+jwt")[1]
+    view_claims = verify_jwt(client, view_body["access_token"], typ="at+jwt")[1]
+    assert fast_claims.keys() == view_claims.keys() and fast_claims["sub"] == machine["client_id"]
+
+
+@pytest.mark.parametrize("case", ["wrong_secret", "origin", "duplicate", "secret_in_body",
+                                  "json"])
+def test_client_credentials_refusals_and_odd_requests_are_the_views(app, client, flask_requests,
+                                                                    case):
+    from tests.oauth.helpers import basic_auth
+
+    machine = _machine(app)
+    auth = basic_auth(machine["client_id"], machine["client_secret"])
+    data: dict | str = {"grant_type": "client_credentials"}
+    headers = dict(auth)
+    content_type = "application/x-www-form-urlencoded"
+    if case == "wrong_secret":
+        headers = basic_auth(machine["client_id"], "wrong")
+    elif case == "origin":
+        headers["Origin"] = "https://spa.example"
+    elif case == "duplicate":
+        data = "grant_type=client_credentials&scope=reports:read&scope=reports:write"
+    elif case == "secret_in_body":
+        headers = {}
+        data = {"grant_type": "client_credentials", "client_id": machine["client_id"],
+                "client_secret": machine["client_secret"]}
+    elif case == "json":
+        data, content_type = '{"grant_type": "client_credentials"}', "application/json"
+    response = client.post("/oauth2/token", data=data, headers=headers,
+                           content_type=content_type)
+    assert flask_requests == ["/oauth2/token"]  # the view answered, with the body intact
+    expected = {"wrong_secret": (401, "invalid_client"), "origin": (200, None),
+                "duplicate": (None, None),
+                "secret_in_body": (400, "invalid_client"), "json": (400, None)}[case]
+    if expected[0] is not None:
+        assert response.status_code == expected[0], response.get_json()
+    if expected[1] is not None:
+        assert response.get_json()["error"] == expected[1]
