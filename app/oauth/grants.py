@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import User
+from app.oauth.claims_subject import load_claims_user
 from app.oauth.codes import AuthorizationCode, redeem_code, revoke_replayed_code, save_code
 from app.oauth.id_tokens import IDTokenEncoder
 from app.oauth.refresh import (
@@ -91,7 +92,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing left to delete: redeeming took the code out of the store."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Subject | None:
-        user = load_user(authorization_code.user_id)
+        user = load_claims_user(authorization_code.user_id)
         if user is None:
             return None
         return Subject(user=user, auth_time=authorization_code.auth_time,

@@ -12,59 +12,130 @@ of the old token can open it, and only for the grace window.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, insert, select, update
 
 from app.extensions import db, frontdesk_state
-from app.models import Client, RefreshToken, User, record_event
+from app.models import Client, Group, RefreshToken, User, record_event, user_groups
 from app.models._types import utcnow
+from app.oauth.claims_subject import ClaimsUser, GroupRef
 from app.oauth.tokens import Subject, refresh_token_seconds, revoke_refresh_family, token_hash
+from app.readonly_db import autocommit_connection
 from app.secretbox import SecretBoxError, seal, unseal
 
 GRACE_PREFIX = "rt_next:"
 GRACE_PURPOSE = "refresh-grace:"
 
+# Storage, without the ORM session (issue 7): statements built once (SQLAlchemy only binds
+# values), run on autocommit connections. Finding a token is one SELECT of the token, its
+# user and the user's groups; rotating is one statement on PostgreSQL (a data-modifying CTE
+# marks the old row rotated and inserts the successor only if it did: atomic on its own),
+# and an UPDATE and an INSERT in one session transaction elsewhere (SQLite has no such CTE).
+_TOKENS, _USERS, _GROUPS = RefreshToken.__table__, User.__table__, Group.__table__
+_COLUMNS = tuple(c.key for c in _TOKENS.c)
+_FIND = (
+    select(*_TOKENS.c, _USERS.c.id, _USERS.c.email, _USERS.c.email_verified, _USERS.c.status,
+           _USERS.c.attributes, _USERS.c.updated_at, _GROUPS.c.name, _GROUPS.c.precedence)
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+                 .outerjoin(user_groups, user_groups.c.user_id == _USERS.c.id)
+                 .outerjoin(_GROUPS, _GROUPS.c.id == user_groups.c.group_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash")))
+_INSERT = insert(_TOKENS)
+_MARK_ROTATED = (update(_TOKENS)
+                 .where(_TOKENS.c.token_hash == bindparam("old_hash"),
+                        _TOKENS.c.rotated_at.is_(None), _TOKENS.c.revoked.is_(False))
+                 .values(rotated_at=bindparam("now"), successor_hash=bindparam("new_hash")))
+_SUCCESSOR = select(*(bindparam("new_" + c.key, type_=c.type) for c in _TOKENS.c))
+_ROTATE = (insert(_TOKENS)
+           .from_select(_COLUMNS, _SUCCESSOR.select_from(
+               _MARK_ROTATED.returning(_TOKENS.c.token_hash).cte("rotated")))
+           .returning(_TOKENS.c.token_hash))
 
-def find_refresh_token(raw: str) -> tuple[RefreshToken, User] | None:
+
+@dataclass(frozen=True)
+class StoredRefreshToken:
+    """A refresh_tokens row as the grant reads it, without an ORM identity. It answers
+    Authlib's TokenMixin with RefreshToken's own methods."""
+
+    token_hash: str
+    family_id: str
+    client_id: str
+    user_id: str
+    scope: str
+    auth_time: int | None
+    amr: str
+    acr: str | None
+    nonce: str | None
+    code_hash: str | None
+    issued_at: datetime
+    expires_at: datetime
+    rotated_at: datetime | None
+    successor_hash: str | None
+    revoked: bool
+
+    check_client = RefreshToken.check_client
+    get_scope = RefreshToken.get_scope
+    get_expires_in = RefreshToken.get_expires_in
+    is_expired = RefreshToken.is_expired
+    is_revoked = RefreshToken.is_revoked
+    amr_list = RefreshToken.amr_list
+
+
+def find_refresh_token(raw: str) -> tuple[StoredRefreshToken, ClaimsUser] | None:
     """The live (not revoked, not expired) token row and its user, in one query."""
     if not raw or len(raw) > 512:
         return None
-    stmt = (select(RefreshToken, User).join(User, User.id == RefreshToken.user_id)
-            .where(RefreshToken.token_hash == token_hash(raw))
-            .options(joinedload(User.groups)))
-    found = db.session.execute(stmt).unique().first()
-    if found is None or found[0].revoked or found[0].is_expired():
+    with autocommit_connection(db.engine) as conn:
+        rows = conn.execute(_FIND, {"token_hash": token_hash(raw)}).all()
+    if not rows:
         return None
-    return found[0], found[1]
+    row = StoredRefreshToken(**dict(zip(_COLUMNS, rows[0][:len(_COLUMNS)], strict=True)))
+    if row.revoked or row.is_expired():
+        return None
+    return row, _claims_user(rows)
 
 
-def subject_of(row: RefreshToken, user: User) -> Subject:
+def _claims_user(rows: list) -> ClaimsUser:
+    """The user of _FIND's rows (one per group, or one with NULL group columns)."""
+    id_, email, verified, status, attributes, updated_at = rows[0][len(_COLUMNS):-2]
+    groups = tuple(GroupRef(r[-2], r[-1]) for r in rows if r[-2] is not None)
+    return ClaimsUser(id=id_, email=email, email_verified=bool(verified), status=status,
+                      attributes=attributes or {}, updated_at=updated_at, groups=groups)
+
+
+def subject_of(row: StoredRefreshToken, user: ClaimsUser) -> Subject:
     """The authentication a refresh token carries forward (auth_time stays the original)."""
     return Subject(user=user, auth_time=row.auth_time, amr=row.amr_list, acr=row.acr,
                    code_hash=row.code_hash, family_id=row.family_id)
 
 
-def add_refresh_token(raw: str, client: Client, subject: Subject, scope: str) -> RefreshToken:
-    """Add a token row to the session (the caller commits)."""
-    row = RefreshToken(
-        token_hash=token_hash(raw), family_id=subject.family_id or token_hash(raw),
-        client_id=client.client_id, user_id=subject.user.id, scope=scope,
-        auth_time=subject.auth_time, amr=" ".join(subject.amr)[:64], acr=subject.acr,
-        nonce=subject.nonce, code_hash=subject.code_hash,
-        expires_at=utcnow() + timedelta(seconds=refresh_token_seconds(client)))
-    db.session.add(row)
-    return row
+def _new_row(raw: str, client: Client, subject: Subject, scope: str) -> dict[str, Any]:
+    digest = token_hash(raw)
+    now = utcnow()
+    return {
+        "token_hash": digest, "family_id": subject.family_id or digest,
+        "client_id": client.client_id, "user_id": subject.user.id, "scope": scope,
+        "auth_time": subject.auth_time, "amr": " ".join(subject.amr)[:64],
+        "acr": subject.acr, "nonce": subject.nonce, "code_hash": subject.code_hash,
+        "issued_at": now, "expires_at": now + timedelta(seconds=refresh_token_seconds(client)),
+        "rotated_at": None, "successor_hash": None, "revoked": False}
+
+
+def add_refresh_token(raw: str, client: Client, subject: Subject, scope: str) -> None:
+    """Store a new token (its hash): one INSERT, committed on its own."""
+    with autocommit_connection(db.engine) as conn:
+        conn.execute(_INSERT, _new_row(raw, client, subject, scope))
 
 
 def _grace_seconds() -> int:
     return max(0, frontdesk_state().settings.refresh_grace_seconds)
 
 
-def _sealed_successor(row: RefreshToken, raw: str) -> dict[str, Any] | None:
+def _sealed_successor(row: StoredRefreshToken, raw: str) -> dict[str, Any] | None:
     sealed = frontdesk_state().store.get(GRACE_PREFIX + row.token_hash)
     if sealed is None:
         return None
@@ -75,7 +146,7 @@ def _sealed_successor(row: RefreshToken, raw: str) -> dict[str, Any] | None:
         return None
 
 
-def replay_in_grace(row: RefreshToken, raw: str) -> dict[str, Any] | None:
+def replay_in_grace(row: StoredRefreshToken, raw: str) -> dict[str, Any] | None:
     """The successor response of a token rotated less than the grace window ago."""
     grace = _grace_seconds()
     if not grace or row.rotated_at is None:
@@ -85,7 +156,7 @@ def replay_in_grace(row: RefreshToken, raw: str) -> dict[str, Any] | None:
     return _sealed_successor(row, raw)
 
 
-def reject_reuse(row: RefreshToken) -> InvalidGrantError:
+def reject_reuse(row: StoredRefreshToken) -> InvalidGrantError:
     """A rotated token came back after the grace window: revoke its family (RFC 9700
     §4.14.2) and commit; returns the error to raise."""
     revoke_refresh_family(row.family_id)
@@ -94,7 +165,7 @@ def reject_reuse(row: RefreshToken) -> InvalidGrantError:
     return InvalidGrantError("The refresh token was already used; its family is revoked.")
 
 
-def rotate_refresh_token(row: RefreshToken, raw: str, token: dict[str, Any],
+def rotate_refresh_token(row: StoredRefreshToken, raw: str, token: dict[str, Any],
                          client: Client, subject: Subject) -> dict[str, Any]:
     """Record `token` as the successor of `row` and return the response to send.
 
@@ -111,9 +182,7 @@ def rotate_refresh_token(row: RefreshToken, raw: str, token: dict[str, Any],
             raise reject_reuse(row)
         return winner
     try:
-        _mark_rotated(row, token["refresh_token"])
-        add_refresh_token(token["refresh_token"], client, subject, row.scope)
-        db.session.commit()
+        _store_rotation(row, _new_row(token["refresh_token"], client, subject, row.scope))
     except Exception:
         db.session.rollback()
         state.store.delete(key)
@@ -121,12 +190,20 @@ def rotate_refresh_token(row: RefreshToken, raw: str, token: dict[str, Any],
     return token
 
 
-def _mark_rotated(row: RefreshToken, successor: str) -> None:
-    result = db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == row.token_hash, RefreshToken.rotated_at.is_(None),
-               RefreshToken.revoked.is_(False))
-        .values(rotated_at=utcnow(), successor_hash=token_hash(successor))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+def _store_rotation(row: StoredRefreshToken, successor: dict[str, Any]) -> None:
+    """Mark `row` rotated and insert its successor, both or neither; InvalidGrantError if
+    `row` was rotated or revoked in the meantime."""
+    marked = {"old_hash": row.token_hash, "now": successor["issued_at"],
+              "new_hash": successor["token_hash"]}
+    if db.engine.dialect.name == "postgresql":
+        with autocommit_connection(db.engine) as conn:
+            inserted = conn.execute(
+                _ROTATE, marked | {"new_" + k: v for k, v in successor.items()}).first()
+        if inserted is None:
+            raise InvalidGrantError("The refresh token is no longer valid.")
+        return
+    connection = db.session.connection()
+    if connection.execute(_MARK_ROTATED, marked).rowcount != 1:
         raise InvalidGrantError("The refresh token is no longer valid.")
+    connection.execute(_INSERT, successor)
+    db.session.commit()
