@@ -8,6 +8,8 @@ both.
 
 from __future__ import annotations
 
+import json
+
 from authlib.oauth2 import OAuth2Error
 from flask import Response, jsonify, request
 
@@ -77,6 +79,5 @@ def userinfo_for_token(token: str) -> Response:
         apply_claims_hook(user, claims["client_id"], scopes, None, None, info)
     except OAuth2Error:
         return bearer_challenge(403, "insufficient_scope", "The request was refused.")
-    response = jsonify(info)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    body = json.dumps(info, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
