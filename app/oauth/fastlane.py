@@ -9,10 +9,10 @@ blueprint hooks) cost more than node's whole request. This middleware answers:
   with the headers the views send;
 - a GET of userinfo with an `Authorization: Bearer` header, inside an app context, with
   the very function the view uses (app.oauth.userinfo.userinfo_for_token), errors included;
-- a client_credentials token request with HTTP Basic client authentication, through the
-  same Authlib server and grant as the view, fed an OAuth2Request built from WSGI. Only a
-  200 is sent from here: any refusal is answered again by the view (the grant has no side
-  effects), so error responses have one source.
+- a client_credentials token request or an introspection request with HTTP Basic client
+  authentication, through the same Authlib server, grant and endpoint as the views, fed an
+  OAuth2Request built from WSGI. Only a 200 is sent from here: any refusal is answered
+  again by the view (neither has side effects), so error responses have one source.
 
 Everything else goes to Flask unchanged: any request with an Origin (CORS answers need the
 view), other methods, a token in a form body, a stale key ring (its reload reads the
@@ -37,7 +37,7 @@ from app.keys import JWKS_MAX_AGE_SECONDS
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
 USERINFO_PATH = "/oauth2/userinfo"
-TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path
+FORM_POSTS = {"/oauth2/token": "token", "/oauth2/introspect": "introspection"}
 MAX_FAST_BODY = 4096
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ class FastLane:
                 answer = self._userinfo(environ, start_response)
                 if answer is not None:
                     return answer
-            elif path == TOKEN_PATH and method == "POST":
-                answer = self._client_credentials(environ, start_response)
+            elif path in FORM_POSTS and method == "POST":
+                answer = self._client_authenticated_post(environ, start_response,
+                                                         FORM_POSTS[path])
                 if answer is not None:
                     return answer
             elif (path == JWKS_PATH or path == DISCOVERY_PATH) and method in ("GET", "HEAD"):
@@ -96,27 +97,32 @@ class FastLane:
         return response(environ, start_response)
 
 
-    def _client_credentials(self, environ: dict,
-                            start_response: Callable) -> Iterable[bytes] | None:
+    def _client_authenticated_post(self, environ: dict, start_response: Callable,
+                                   kind: str) -> Iterable[bytes] | None:
+        """client_credentials (`kind` "token") or introspection, HTTP Basic only."""
         from app.extensions import authorization
         from app.oauth.responses import no_store
 
         form = _small_form(environ)
         if form is None or environ.get("QUERY_STRING") \
-                or form.get("grant_type") != "client_credentials" \
                 or environ.get("HTTP_AUTHORIZATION", "")[:6].lower() != "basic " \
                 or "client_assertion" in form or "client_secret" in form \
-                or any(len(form.getlist(key)) > 1 for key in form):
+                or any(len(form.getlist(key)) > 1 for key in form) \
+                or (kind == "token" and form.get("grant_type") != "client_credentials"):
             return None
         try:
             with self.app.app_context():
-                response = authorization.create_token_response(WSGIFormRequest(environ, form))
+                request = WSGIFormRequest(environ, form)
+                response = authorization.create_token_response(request) if kind == "token" \
+                    else authorization.create_endpoint_response("introspection", request)
         except Exception:  # noqa: BLE001 - the view answers instead
-            logger.debug("token fast lane fell back to the view", exc_info=True)
+            logger.debug("%s fast lane fell back to the view", kind, exc_info=True)
             return None
         if response.status_code != 200:
             return None
-        no_store(response).vary.add("Origin")
+        no_store(response)
+        if kind == "token":
+            response.vary.add("Origin")  # as the token view's CORS hook does
         return response(environ, start_response)
 
 

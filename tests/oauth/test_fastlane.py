@@ -154,3 +154,26 @@ def test_client_credentials_refusals_and_odd_requests_are_the_views(app, client,
         assert response.status_code == expected[0], response.get_json()
     if expected[1] is not None:
         assert response.get_json()["error"] == expected[1]
+
+
+def test_introspection_fast_answers_equal_the_views(app, client, flask_requests):
+    from tests.oauth.helpers import basic_auth
+
+    machine = _machine(app)
+    auth = basic_auth(machine["client_id"], machine["client_secret"])
+    token = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                        headers=auth).get_json()["access_token"]
+    for candidate in (token, "unknown-token"):
+        fast = client.post("/oauth2/introspect", data={"token": candidate}, headers=auth)
+        assert flask_requests == []
+        by_view = client.post("/oauth2/introspect?x=1", data={"token": candidate},
+                              headers=auth)
+        assert flask_requests == ["/oauth2/introspect"]
+        flask_requests.clear()
+        assert fast.status_code == by_view.status_code == 200
+        assert fast.get_json() == by_view.get_json()
+        assert dict(fast.headers) == dict(by_view.headers)
+        assert fast.get_json()["active"] is (candidate == token)
+    refused = client.post("/oauth2/introspect", data={"token": token},
+                          headers=basic_auth(machine["client_id"], "wrong"))
+    assert refused.status_code == 401 and flask_requests == ["/oauth2/introspect"]
