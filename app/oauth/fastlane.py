@@ -179,7 +179,8 @@ def _small_form(environ: dict) -> MultiDict | None:
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
     try:
-        return MultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return MultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                                   errors="werkzeug.url_quote"))  # as Werkzeug parses forms
     except (UnicodeDecodeError, ValueError):
         return None
 
