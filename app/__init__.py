@@ -9,14 +9,18 @@ from flask import Flask
 from sqlalchemy import event
 
 from app.config import Settings, load_settings
-from app.extensions import FrontdeskState, babel, csrf, db, migrate
+from app.extensions import FrontdeskState, babel, csrf, db
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None,
-               settings: Settings | None = None) -> Flask:
-    """Application factory. `test_config` entries override Settings fields by name."""
+               settings: Settings | None = None, *, migrations: bool = True) -> Flask:
+    """Application factory. `test_config` entries override Settings fields by name.
+
+    `migrations=False` (the WSGI entry point) leaves out Flask-Migrate: serving never
+    migrates, and Alembic with Mako and Pygments costs ~12 MiB in every worker (measured).
+    """
     if settings is None:
         settings = load_settings(**(test_config or {}))
     app = Flask(__name__, instance_path=settings.instance_path,
@@ -24,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None,
                 static_url_path="/static")
     _configure_flask(app, settings)
     _init_extensions(app, settings)
+    if migrations:
+        _init_migrations(app)
     _register_features(app)
     return app
 
@@ -70,7 +76,6 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     from app.store import create_store
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.session_interface = StoreSessionInterface()
@@ -86,6 +91,13 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         store = create_store(settings.redis_url, settings.redis_prefix, db.engine)
     app.extensions["frontdesk"] = FrontdeskState(
         settings=settings, store=store, keyring=KeyRing(settings.secret_key))
+
+
+def _init_migrations(app: Flask) -> None:
+    """`frontdesk db …` and app.extensions["migrate"] (imports Alembic)."""
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
 
 def _register_features(app: Flask) -> None:
