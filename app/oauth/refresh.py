@@ -37,9 +37,13 @@ GRACE_PURPOSE = "refresh-grace:"
 # and an UPDATE and an INSERT in one session transaction elsewhere (SQLite has no such CTE).
 _TOKENS, _USERS, _GROUPS = RefreshToken.__table__, User.__table__, Group.__table__
 _COLUMNS = tuple(c.key for c in _TOKENS.c)
+# Only what the grant reads: the driver builds a description object per result column.
+_READ = ("family_id", "client_id", "scope", "auth_time", "amr", "acr", "code_hash",
+         "expires_at", "rotated_at", "revoked")
 _FIND = (
-    select(*_TOKENS.c, _USERS.c.id, _USERS.c.email, _USERS.c.email_verified, _USERS.c.status,
-           _USERS.c.attributes, _USERS.c.updated_at, _GROUPS.c.name, _GROUPS.c.precedence)
+    select(*(_TOKENS.c[key] for key in _READ), _USERS.c.id, _USERS.c.email,
+           _USERS.c.email_verified, _USERS.c.status, _USERS.c.attributes, _USERS.c.updated_at,
+           _GROUPS.c.name, _GROUPS.c.precedence)
     .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
                  .outerjoin(user_groups, user_groups.c.user_id == _USERS.c.id)
                  .outerjoin(_GROUPS, _GROUPS.c.id == user_groups.c.group_id))
@@ -58,23 +62,20 @@ _ROTATE = (insert(_TOKENS)
 
 @dataclass(frozen=True)
 class StoredRefreshToken:
-    """A refresh_tokens row as the grant reads it, without an ORM identity. It answers
+    """What the grant reads of a refresh_tokens row, without an ORM identity. It answers
     Authlib's TokenMixin with RefreshToken's own methods."""
 
     token_hash: str
+    user_id: str
     family_id: str
     client_id: str
-    user_id: str
     scope: str
     auth_time: int | None
     amr: str
     acr: str | None
-    nonce: str | None
     code_hash: str | None
-    issued_at: datetime
     expires_at: datetime
     rotated_at: datetime | None
-    successor_hash: str | None
     revoked: bool
 
     check_client = RefreshToken.check_client
@@ -89,19 +90,22 @@ def find_refresh_token(raw: str) -> tuple[StoredRefreshToken, ClaimsUser] | None
     """The live (not revoked, not expired) token row and its user, in one query."""
     if not raw or len(raw) > 512:
         return None
+    digest = token_hash(raw)
     with autocommit_connection(db.engine) as conn:
-        rows = conn.execute(_FIND, {"token_hash": token_hash(raw)}).all()
+        rows = conn.execute(_FIND, {"token_hash": digest}).all()
     if not rows:
         return None
-    row = StoredRefreshToken(**dict(zip(_COLUMNS, rows[0][:len(_COLUMNS)], strict=True)))
+    user = _claims_user(rows)
+    row = StoredRefreshToken(token_hash=digest, user_id=user.id,
+                             **dict(zip(_READ, rows[0][:len(_READ)], strict=True)))
     if row.revoked or row.is_expired():
         return None
-    return row, _claims_user(rows)
+    return row, user
 
 
 def _claims_user(rows: list) -> ClaimsUser:
     """The user of _FIND's rows (one per group, or one with NULL group columns)."""
-    id_, email, verified, status, attributes, updated_at = rows[0][len(_COLUMNS):-2]
+    id_, email, verified, status, attributes, updated_at = rows[0][len(_READ):-2]
     groups = tuple(GroupRef(r[-2], r[-1]) for r in rows if r[-2] is not None)
     return ClaimsUser(id=id_, email=email, email_verified=bool(verified), status=status,
                       attributes=attributes or {}, updated_at=updated_at, groups=groups)
