@@ -48,9 +48,8 @@ def language_links(current: str) -> list[dict]:
     else:
         args = {k: v for k, v in request.args.items() if k != "lang"}
         endpoint = request.endpoint
-    values = dict(request.view_args or {}) | args
-    links = []
-    for code, label in LANGUAGES.items():
-        links.append({"code": code, "label": label, "current": code == current,
-                      "url": url_for(endpoint, **values, lang=code)})
-    return links
+    # url_for() appends `lang` last, so one built URL serves every language
+    base = url_for(endpoint, **(dict(request.view_args or {}) | args))
+    joiner = "&" if "?" in base else "?"
+    return [{"code": code, "label": label, "current": code == current,
+             "url": f"{base}{joiner}lang={code}"} for code, label in LANGUAGES.items()]

@@ -63,6 +63,23 @@ def test_login_with_interaction_finishes_it(client, user, oauth_client):
     assert params["state"] == req.state and params["code"]
 
 
+def test_login_is_recorded(app, client, user, oauth_client):
+    with app.app_context():
+        updated_before = db.session.get(User, user["id"]).updated_at
+    _, interaction, _ = start_authorization(client, oauth_client)
+    login(client, user["email"], user["password"], interaction)
+    with app.app_context():
+        row = db.session.get(User, user["id"])
+        assert row.last_login_at is not None and row.updated_at > updated_before
+        events = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.type == "login_success")).all()
+        assert len(events) == 1
+        event = events[0]
+        assert (event.user_id, event.client_id, event.details) == (
+            user["id"], oauth_client["client_id"], {"amr": ["pwd"]})
+        assert event.ip and event.created_at is not None and event.actor is None
+
+
 def test_login_hint_prefills_the_email(client, user, oauth_client):
     _, interaction, location = start_authorization(client, oauth_client,
                                                    login_hint="hint@example.com")
