@@ -88,16 +88,6 @@ def _wtforms_catalog() -> support.NullTranslations | None:
 WTFORMS_CATALOG = WTFormsCatalog()
 
 
-class PageForm(FlaskForm):
-    """Every hosted form: Flask-WTF's, with the WTForms catalogs loaded once."""
-
-    class Meta:
-        def get_translations(self, form):
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)
-            return WTFORMS_CATALOG
-
-
 def html_params(**attributes) -> Markup:
     """wtforms.widgets.html_params, same output (keys sorted, True bare, False left out,
     values escaped), without a Markup.format() per attribute: the pages' inputs cost half."""
@@ -140,8 +130,27 @@ class HiddenField(fields.HiddenField):
     widget = _HiddenInput()
 
 
+class PageForm(FlaskForm):
+    """Every hosted form: Flask-WTF's, with the WTForms catalogs loaded once and the CSRF
+    input rendered by the faster widget."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_CATALOG
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        token = self._fields.get(self.meta.csrf_field_name) if self.meta.csrf else None
+        if token is not None:
+            token.widget = HiddenField.widget
+
+
+# Hidden fields are never labelled on a page: a fixed label (WTForms' default text) spares
+# working out the language on a post that only redirects.
 class InteractionForm(PageForm):
-    interaction = HiddenField()
+    interaction = HiddenField("Interaction")
 
 
 class LoginForm(InteractionForm):
@@ -166,12 +175,12 @@ class SignupForm(InteractionForm):
 
 
 class ConfirmForm(InteractionForm):
-    flow = HiddenField()
+    flow = HiddenField("Flow")
     code = StringField(_l("Confirmation code"), validators=[required(), Length(max=16)])
 
 
 class ResendForm(InteractionForm):
-    flow = HiddenField()
+    flow = HiddenField("Flow")
 
 
 class ForgotForm(InteractionForm):
@@ -179,7 +188,7 @@ class ForgotForm(InteractionForm):
 
 
 class ResetForm(InteractionForm):
-    flow = HiddenField()
+    flow = HiddenField("Flow")
     code = StringField(_l("Reset code"), validators=[required(), Length(max=16)])
     password = PasswordField(_l("New password"), validators=[
         required(), Length(max=PASSWORD_MAX), PasswordPolicy()])
