@@ -34,7 +34,7 @@ GRACE_PURPOSE = "refresh-grace:"
 # values), run on autocommit connections. Finding a token is one SELECT of the token, its
 # user and the user's groups; rotating is one statement on PostgreSQL (a data-modifying CTE
 # marks the old row rotated and inserts the successor only if it did: atomic on its own),
-# and an UPDATE and an INSERT in one session transaction elsewhere (SQLite has no such CTE).
+# and an UPDATE and an INSERT in one transaction elsewhere (SQLite has no such CTE).
 _TOKENS, _USERS, _GROUPS = RefreshToken.__table__, User.__table__, Group.__table__
 _COLUMNS = tuple(c.key for c in _TOKENS.c)
 # Only what the grant reads: the driver builds a description object per result column.
@@ -188,7 +188,6 @@ def rotate_refresh_token(row: StoredRefreshToken, raw: str, token: dict[str, Any
     try:
         _store_rotation(row, _new_row(token["refresh_token"], client, subject, row.scope))
     except Exception:
-        db.session.rollback()
         state.store.delete(key)
         raise
     return token
@@ -206,8 +205,7 @@ def _store_rotation(row: StoredRefreshToken, successor: dict[str, Any]) -> None:
         if inserted is None:
             raise InvalidGrantError("The refresh token is no longer valid.")
         return
-    connection = db.session.connection()
-    if connection.execute(_MARK_ROTATED, marked).rowcount != 1:
-        raise InvalidGrantError("The refresh token is no longer valid.")
-    connection.execute(_INSERT, successor)
-    db.session.commit()
+    with db.engine.begin() as conn:
+        if conn.execute(_MARK_ROTATED, marked).rowcount != 1:
+            raise InvalidGrantError("The refresh token is no longer valid.")
+        conn.execute(_INSERT, successor)
