@@ -44,14 +44,33 @@ class ClaimsUser:
 
 
 _users, _groups = User.__table__.c, Group.__table__.c
-# One statement object with a bound parameter: compiled once, and plain table columns (not
-# ORM attributes) so the result needs no per-call adaptation.
+#: The columns a ClaimsUser is built from, last in a SELECT (claims_user_of reads them from
+#: the end of each row); plain table columns, not ORM attributes, so results need no
+#: per-call adaptation.
+USER_COLUMNS = (_users.id, _users.email, _users.email_verified, _users.status,
+                _users.attributes, _users.updated_at, _groups.name, _groups.precedence)
+
+
+def with_user_and_groups(selectable, user_id_column):
+    """`selectable` joined to the user `user_id_column` names and its groups (outer)."""
+    return (selectable.join(User.__table__, _users.id == user_id_column)
+            .outerjoin(user_groups, user_groups.c.user_id == _users.id)
+            .outerjoin(Group.__table__, _groups.id == user_groups.c.group_id))
+
+
+def claims_user_of(rows: list) -> ClaimsUser:
+    """The user of rows ending in USER_COLUMNS (one row per group, or one with NULLs)."""
+    id_, email, verified, status, attributes, updated_at = rows[0][-8:-2]
+    groups = tuple(GroupRef(r[-2], r[-1]) for r in rows if r[-2] is not None)
+    return ClaimsUser(id=id_, email=email, email_verified=bool(verified), status=status,
+                      attributes=attributes or {}, updated_at=updated_at, groups=groups)
+
+
+# One statement object with a bound parameter: compiled once.
 _QUERY = (
-    select(_users.id, _users.email, _users.email_verified, _users.status, _users.attributes,
-           _users.updated_at, _groups.name, _groups.precedence)
-    .select_from(User.__table__)
-    .outerjoin(user_groups, user_groups.c.user_id == _users.id)
-    .outerjoin(Group.__table__, _groups.id == user_groups.c.group_id)
+    select(*USER_COLUMNS)
+    .select_from(User.__table__.outerjoin(user_groups, user_groups.c.user_id == _users.id)
+                 .outerjoin(Group.__table__, _groups.id == user_groups.c.group_id))
     .where(_users.id == bindparam("user_id"))
 )
 
@@ -64,9 +83,5 @@ def load_claims_user(user_id: str) -> ClaimsUser | None:
         rows = conn.execute(_QUERY, {"user_id": user_id}).all()
     if not rows:
         return None
-    first = rows[0]
-    groups = tuple(GroupRef(r.name, r.precedence) for r in rows if r.name is not None)
-    user = ClaimsUser(id=first.id, email=first.email, email_verified=bool(first.email_verified),
-                      status=first.status, attributes=first.attributes or {},
-                      updated_at=first.updated_at, groups=groups)
+    user = claims_user_of(rows)
     return user if user.is_enabled else None

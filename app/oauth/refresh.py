@@ -20,9 +20,14 @@ from authlib.oauth2.rfc6749 import InvalidGrantError
 from sqlalchemy import bindparam, insert, select, update
 
 from app.extensions import db, frontdesk_state
-from app.models import Client, Group, RefreshToken, User, record_event, user_groups
+from app.models import Client, RefreshToken, record_event
 from app.models._types import utcnow
-from app.oauth.claims_subject import ClaimsUser, GroupRef
+from app.oauth.claims_subject import (
+    USER_COLUMNS,
+    ClaimsUser,
+    claims_user_of,
+    with_user_and_groups,
+)
 from app.oauth.tokens import Subject, refresh_token_seconds, revoke_refresh_family, token_hash
 from app.readonly_db import autocommit_connection
 from app.secretbox import SecretBoxError, seal, unseal
@@ -35,18 +40,14 @@ GRACE_PURPOSE = "refresh-grace:"
 # user and the user's groups; rotating is one statement on PostgreSQL (a data-modifying CTE
 # marks the old row rotated and inserts the successor only if it did: atomic on its own),
 # and an UPDATE and an INSERT in one transaction elsewhere (SQLite has no such CTE).
-_TOKENS, _USERS, _GROUPS = RefreshToken.__table__, User.__table__, Group.__table__
+_TOKENS = RefreshToken.__table__
 _COLUMNS = tuple(c.key for c in _TOKENS.c)
 # Only what the grant reads: the driver builds a description object per result column.
 _READ = ("family_id", "client_id", "scope", "auth_time", "amr", "acr", "code_hash",
          "expires_at", "rotated_at", "revoked")
 _FIND = (
-    select(*(_TOKENS.c[key] for key in _READ), _USERS.c.id, _USERS.c.email,
-           _USERS.c.email_verified, _USERS.c.status, _USERS.c.attributes, _USERS.c.updated_at,
-           _GROUPS.c.name, _GROUPS.c.precedence)
-    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
-                 .outerjoin(user_groups, user_groups.c.user_id == _USERS.c.id)
-                 .outerjoin(_GROUPS, _GROUPS.c.id == user_groups.c.group_id))
+    select(*(_TOKENS.c[key] for key in _READ), *USER_COLUMNS)
+    .select_from(with_user_and_groups(_TOKENS, _TOKENS.c.user_id))
     .where(_TOKENS.c.token_hash == bindparam("token_hash")))
 _INSERT = insert(_TOKENS)
 _MARK_ROTATED = (update(_TOKENS)
@@ -95,20 +96,12 @@ def find_refresh_token(raw: str) -> tuple[StoredRefreshToken, ClaimsUser] | None
         rows = conn.execute(_FIND, {"token_hash": digest}).all()
     if not rows:
         return None
-    user = _claims_user(rows)
+    user = claims_user_of(rows)
     row = StoredRefreshToken(token_hash=digest, user_id=user.id,
                              **dict(zip(_READ, rows[0][:len(_READ)], strict=True)))
     if row.revoked or row.is_expired():
         return None
     return row, user
-
-
-def _claims_user(rows: list) -> ClaimsUser:
-    """The user of _FIND's rows (one per group, or one with NULL group columns)."""
-    id_, email, verified, status, attributes, updated_at = rows[0][len(_READ):-2]
-    groups = tuple(GroupRef(r[-2], r[-1]) for r in rows if r[-2] is not None)
-    return ClaimsUser(id=id_, email=email, email_verified=bool(verified), status=status,
-                      attributes=attributes or {}, updated_at=updated_at, groups=groups)
 
 
 def subject_of(row: StoredRefreshToken, user: ClaimsUser) -> Subject:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Flask
 
-from app.extensions import authorization, db, require_oauth
+from app.extensions import authorization, require_oauth
 from app.oauth.client_auth import PrivateKeyJWT
 from app.oauth.client_cache import ClientSnapshot, cached_client, install_client_hooks
 from app.oauth.grants import (
@@ -42,19 +42,7 @@ def save_token(token: dict, request) -> None:
     refresh_token grant rotates in app.oauth.refresh; access tokens are self-contained."""
     if "refresh_token" in token and request.authorization_code is not None:
         add_refresh_token(token["refresh_token"], request.client, request.user,
-                          token.get("scope", ""))
-        commit_keeping_loaded()
-
-
-def commit_keeping_loaded() -> None:
-    """Commit without expiring what is loaded: the ID token, built right after, reads the
-    client and user again, and must not cost two more queries."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+                          token.get("scope", ""))  # committed on its own
 
 
 class AccessToken(dict):

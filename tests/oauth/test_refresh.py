@@ -7,10 +7,15 @@ import threading
 import time
 from datetime import timedelta
 
-from app.extensions import db
+import pytest
+from authlib.oauth2.rfc6749 import InvalidGrantError
+
+from app.extensions import db, frontdesk_state
 from app.models import RefreshToken, User
 from app.models._types import utcnow
-from app.oauth.tokens import token_hash
+from app.oauth.client_cache import cached_client
+from app.oauth.refresh import GRACE_PREFIX, find_refresh_token, rotate_refresh_token, subject_of
+from app.oauth.tokens import revoke_refresh_family, token_hash
 from tests.oauth.conftest import Flow, add_client, add_user
 from tests.oauth.helpers import verify_jwt
 
@@ -226,3 +231,20 @@ def test_public_client_refreshes_with_its_client_id(flow, public_client):
 
 def _flow_for(app):
     return Flow(app, app.test_client(), add_user(app)), add_client(app, is_first_party=True)
+
+
+def test_token_revoked_between_lookup_and_rotation(app, flow, oauth_client):
+    """A revocation that lands after the grant found the token: the rotation refuses with
+    invalid_grant, stores no successor and releases its grace entry (the lock)."""
+    raw = flow.tokens(oauth_client)["refresh_token"]
+    with app.test_request_context():
+        row, user = find_refresh_token(raw)
+        revoke_refresh_family(row.family_id)
+        db.session.commit()
+        successor = {"access_token": "a", "refresh_token": "successor-" + "x" * 40}
+        with pytest.raises(InvalidGrantError):
+            rotate_refresh_token(row, raw, successor, cached_client(row.client_id),
+                                 subject_of(row, user))
+        assert db.session.get(RefreshToken, token_hash(successor["refresh_token"])) is None
+        assert frontdesk_state().store.get(GRACE_PREFIX + row.token_hash) is None
+        assert db.session.get(RefreshToken, row.token_hash).rotated_at is None
