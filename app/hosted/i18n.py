@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from flask import g, has_request_context, request, session, url_for
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
@@ -53,3 +55,26 @@ def language_links(current: str) -> list[dict]:
     joiner = "&" if "?" in base else "?"
     return [{"code": code, "label": label, "current": code == current,
              "url": f"{base}{joiner}lang={code}"} for code, label in LANGUAGES.items()]
+
+
+def bound_gettext(translations) -> dict:
+    """Jinja's newstyle `gettext`/`ngettext` (as jinja2.ext installs them: autoescaped, always
+    %-formatted) bound to one page's catalog. Given to a page's context they replace the
+    ones Flask-Babel installs, which look the catalog up again for every string."""
+
+    @pass_context
+    def gettext(__context, __string: str, **variables):
+        text = translations.ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - as jinja2.ext: the catalog is ours
+        return text % variables
+
+    @pass_context
+    def ngettext(__context, __singular: str, __plural: str, __num: int, **variables):
+        variables.setdefault("num", __num)
+        text = translations.ungettext(__singular, __plural, __num)
+        if __context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - as jinja2.ext: the catalog is ours
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, redirect, request
 from flask.signals import before_render_template, template_rendered
-from flask_babel import refresh
+from flask_babel import get_translations, refresh
 
 from app.accounts.origin import Origin
+from app.hosted.i18n import bound_gettext
 from app.hosted.theming import theme_environment, use_theme
 from app.oauth.interaction import Interaction, load_interaction
 
@@ -62,6 +63,7 @@ def render_page(template_name: str, http_status: int = 200, **context) -> Respon
     env = g.get("fd_jinja_env") or theme_environment(None)
     context.setdefault("interaction", g.get("fd_interaction"))
     app.update_template_context(context)
+    context.update(bound_gettext(get_translations()))
     template = env.get_or_select_template(template_name)
     before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template,
                                 context=context)
