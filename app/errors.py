@@ -25,9 +25,11 @@ def wants_json() -> bool:
         request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, error: str, description: str) -> Response:
-    """A JSON error or the error page, with no-store caching."""
-    if wants_json():
+def error_response(status: int, error: str, description: str,
+                   as_json: bool | None = None) -> Response:
+    """A JSON error or the error page (as the request prefers unless `as_json` says),
+    with no-store caching."""
+    if as_json if as_json is not None else wants_json():
         response = jsonify(error=error, error_description=description)
     else:
         response = Response(_render_error_page(status, error, description))
@@ -65,12 +67,22 @@ def _http_error(exc: HTTPException):
     return response
 
 
-def _unavailable(exc: Exception):
+def _unavailable(exc: Exception, as_json: bool | None = None):
     log.warning("backend unavailable: %s", exc.__class__.__name__)
     response = error_response(503, "temporarily_unavailable",
-                              "The service is temporarily unavailable. Please try again.")
+                              "The service is temporarily unavailable. Please try again.",
+                              as_json)
     response.headers["Retry-After"] = "5"
     return response
+
+
+def failure_response(exc: Exception) -> Response:
+    """The JSON answer, outside Flask's dispatch (app.oauth.fastlane), to an exception no
+    code handled: what the handlers below give a JSON endpoint."""
+    if is_unavailable(exc):
+        return _unavailable(exc, as_json=True)
+    log.error("unhandled error", exc_info=exc)
+    return error_response(500, "server_error", "Something went wrong on our side.", True)
 
 
 def _server_error(exc: InternalServerError):

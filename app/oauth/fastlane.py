@@ -1,7 +1,7 @@
 """The hottest API requests answered straight from WSGI, before Flask's request machinery
 (issue 7).
 
-Relying parties and resource servers call discovery, JWKS and userinfo constantly.
+Relying parties and resource servers call these endpoints constantly.
 Dispatching them through Flask (request context, session interface, CSRF, URL adapter,
 blueprint hooks) cost more than node's whole request. This middleware answers:
 
@@ -9,15 +9,16 @@ blueprint hooks) cost more than node's whole request. This middleware answers:
   with the headers the views send;
 - a GET of userinfo with an `Authorization: Bearer` header, inside an app context, with
   the very function the view uses (app.oauth.userinfo.userinfo_for_token), errors included;
-- a client_credentials token request or an introspection request with HTTP Basic client
-  authentication, through the same Authlib server, grant and endpoint as the views, fed an
-  OAuth2Request built from WSGI. Only a 200 is sent from here: any refusal is answered
-  again by the view (neither has side effects), so error responses have one source.
+- a token request (client_credentials, refresh_token, authorization_code) or an
+  introspection request with HTTP Basic client authentication, through the same Authlib
+  server, grants and endpoint as the views, fed an OAuth2Request built from WSGI, and
+  finished like the views (invalid_client status, no-store, the error handlers' 503/500).
 
 Everything else goes to Flask unchanged: any request with an Origin (CORS answers need the
-view), other methods, a token in a form body, a stale key ring (its reload reads the
-database), a document not built yet, and any exception (the view then answers, e.g. with
-the 503 of an outage).
+view), other methods and grants, client secrets or assertions in the body, a query string,
+repeated parameters, a token in a form body, a document not built yet or a stale key ring
+(discovery, JWKS), and an exception in userinfo (read-only: the view answers again, e.g.
+with the 503 of an outage).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import logging
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders, MultiDict
@@ -38,6 +40,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
 USERINFO_PATH = "/oauth2/userinfo"
 FORM_POSTS = {"/oauth2/token": "token", "/oauth2/introspect": "introspection"}
+FAST_GRANTS = ("client_credentials", "refresh_token", "authorization_code")
 MAX_FAST_BODY = 4096
 
 logger = logging.getLogger(__name__)
@@ -99,28 +102,31 @@ class FastLane:
 
     def _client_authenticated_post(self, environ: dict, start_response: Callable,
                                    kind: str) -> Iterable[bytes] | None:
-        """client_credentials (`kind` "token") or introspection, HTTP Basic only."""
+        """A token (`kind` "token") or introspection request with HTTP Basic only. Once
+        Authlib has it, every outcome is answered here (grants have side effects: a code
+        is redeemed, a refresh token rotated; nothing may run twice)."""
+        from app.errors import failure_response
         from app.extensions import authorization
-        from app.oauth.responses import no_store
+        from app.oauth.responses import fix_client_auth_status, no_store
 
         form = _small_form(environ)
         if form is None or environ.get("QUERY_STRING") \
                 or environ.get("HTTP_AUTHORIZATION", "")[:6].lower() != "basic " \
                 or "client_assertion" in form or "client_secret" in form \
                 or any(len(form.getlist(key)) > 1 for key in form) \
-                or (kind == "token" and form.get("grant_type") != "client_credentials"):
+                or (kind == "token" and form.get("grant_type") not in FAST_GRANTS):
             return None
-        try:
-            with self.app.app_context():
+        with self.app.app_context():
+            try:
                 request = WSGIFormRequest(environ, form)
+            except OAuth2Error:  # insecure_transport: the view's error handler words it
+                return None
+            try:
                 response = authorization.create_token_response(request) if kind == "token" \
                     else authorization.create_endpoint_response("introspection", request)
-        except Exception:  # noqa: BLE001 - the view answers instead
-            logger.debug("%s fast lane fell back to the view", kind, exc_info=True)
-            return None
-        if response.status_code != 200:
-            return None
-        no_store(response)
+                response = no_store(fix_client_auth_status(response, used_basic=True))
+            except Exception as exc:  # noqa: BLE001 - as the app's error handlers answer
+                response = failure_response(exc)
         if kind == "token":
             response.vary.add("Origin")  # as the token view's CORS hook does
         return response(environ, start_response)

@@ -80,15 +80,17 @@ def page_error(status: int, error: str, description: str) -> Response:
                                          description=description), status)
 
 
-def fix_client_auth_status(response: Response) -> Response:
+def fix_client_auth_status(response: Response, used_basic: bool | None = None) -> Response:
     """invalid_client answers 401 with `WWW-Authenticate: Basic` when the client sent HTTP
-    Basic credentials (RFC 6749 §5.2), else 400 without the header."""
+    Basic credentials (RFC 6749 §5.2), else 400 without the header. `used_basic` defaults
+    to what the current request's Authorization header says."""
     if response.status_code not in (400, 401) or response.mimetype != "application/json":
         return response
     body = response.get_json(silent=True) or {}
     if body.get("error") != "invalid_client":
         return response
-    used_basic = request.headers.get("Authorization", "")[:6].lower() == "basic "
+    if used_basic is None:
+        used_basic = request.headers.get("Authorization", "")[:6].lower() == "basic "
     if used_basic:
         response.status_code = 401
         response.headers.setdefault(

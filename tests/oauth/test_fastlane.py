@@ -121,10 +121,39 @@ def test_client_credentials_fast_answer_equals_the_views(app, client, flask_requ
     assert fast_claims.keys() == view_claims.keys() and fast_claims["sub"] == machine["client_id"]
 
 
-@pytest.mark.parametrize("case", ["wrong_secret", "origin", "duplicate", "secret_in_body",
-                                  "json"])
-def test_client_credentials_refusals_and_odd_requests_are_the_views(app, client, flask_requests,
-                                                                    case):
+def _same_answer(fast, by_view) -> None:
+    assert fast.status_code == by_view.status_code
+    assert dict(fast.headers) == dict(by_view.headers)
+    fast_body, view_body = fast.get_json(), by_view.get_json()
+    assert fast_body.keys() == view_body.keys()
+    if "error" in fast_body:
+        assert fast_body == view_body
+
+
+@pytest.mark.parametrize("secret, form", [
+    ("wrong", {"grant_type": "client_credentials"}),
+    (None, {"grant_type": "refresh_token", "refresh_token": "unknown"}),
+    (None, {"grant_type": "refresh_token"}),
+    (None, {"grant_type": "authorization_code", "code": "unknown",
+            "redirect_uri": "http://127.0.0.1:9999/cb", "code_verifier": "v" * 43}),
+])
+def test_token_refusals_in_the_fast_lane_equal_the_views(app, client, flask_requests,
+                                                         secret, form):
+    from tests.oauth.helpers import basic_auth
+
+    machine = _machine(app)
+    auth = basic_auth(machine["client_id"], secret or machine["client_secret"])
+    fast = client.post("/oauth2/token", data=form, headers=auth)
+    assert flask_requests == []
+    by_view = client.post("/oauth2/token?x=1", data=form, headers=auth)
+    assert flask_requests == ["/oauth2/token"]
+    assert fast.status_code >= 400
+    _same_answer(fast, by_view)
+
+
+@pytest.mark.parametrize("case", ["origin", "duplicate", "secret_in_body", "json", "query"])
+def test_odd_token_requests_go_to_the_view_with_the_body_intact(app, client, flask_requests,
+                                                                 case):
     from tests.oauth.helpers import basic_auth
 
     machine = _machine(app)
@@ -132,9 +161,8 @@ def test_client_credentials_refusals_and_odd_requests_are_the_views(app, client,
     data: dict | str = {"grant_type": "client_credentials"}
     headers = dict(auth)
     content_type = "application/x-www-form-urlencoded"
-    if case == "wrong_secret":
-        headers = basic_auth(machine["client_id"], "wrong")
-    elif case == "origin":
+    path = "/oauth2/token"
+    if case == "origin":
         headers["Origin"] = "https://spa.example"
     elif case == "duplicate":
         data = "grant_type=client_credentials&scope=reports:read&scope=reports:write"
@@ -144,36 +172,58 @@ def test_client_credentials_refusals_and_odd_requests_are_the_views(app, client,
                 "client_secret": machine["client_secret"]}
     elif case == "json":
         data, content_type = '{"grant_type": "client_credentials"}', "application/json"
-    response = client.post("/oauth2/token", data=data, headers=headers,
-                           content_type=content_type)
-    assert flask_requests == ["/oauth2/token"]  # the view answered, with the body intact
-    expected = {"wrong_secret": (401, "invalid_client"), "origin": (200, None),
-                "duplicate": (None, None),
-                "secret_in_body": (400, "invalid_client"), "json": (400, None)}[case]
-    if expected[0] is not None:
-        assert response.status_code == expected[0], response.get_json()
-    if expected[1] is not None:
-        assert response.get_json()["error"] == expected[1]
+    elif case == "query":
+        path += "?grant_type=client_credentials"
+    response = client.post(path, data=data, headers=headers, content_type=content_type)
+    assert flask_requests == ["/oauth2/token"]
+    expected = {"origin": 200, "duplicate": 200, "secret_in_body": 400, "json": 400,
+                "query": 200}[case]
+    assert response.status_code == expected, response.get_json()
 
 
-def test_introspection_fast_answers_equal_the_views(app, client, flask_requests):
+def test_refresh_and_code_exchange_in_the_fast_lane(app, client, flow, oauth_client,
+                                                    flask_requests):
+    """The grants with side effects run once, in the fast lane, and answer like the view:
+    a reused code or refresh token is refused there too."""
+    from tests.oauth.helpers import basic_auth, verify_jwt
+
+    auth = basic_auth(oauth_client["client_id"], oauth_client["client_secret"])
+    req = flow.request(oauth_client)
+    code = flow.code(req)
+    flask_requests.clear()
+    first = client.post("/oauth2/token", data=req.token_form(code), headers=auth)
+    assert flask_requests == [] and first.status_code == 200
+    tokens = first.get_json()
+    assert verify_jwt(client, tokens["id_token"])[1]["nonce"] == req.nonce
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    rotated = client.post("/oauth2/token", data=form, headers=auth)
+    assert rotated.status_code == 200
+    successor = rotated.get_json()["refresh_token"]
+    assert successor != tokens["refresh_token"]
+    replay = client.post("/oauth2/token", data=req.token_form(code), headers=auth)
+    assert replay.status_code == 400 and replay.get_json()["error"] == "invalid_grant"
+    # the replay revoked what the code issued, the rotated family included
+    again = client.post("/oauth2/token", headers=auth,
+                        data={"grant_type": "refresh_token", "refresh_token": successor})
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
+    assert flask_requests == []
+
+
+def test_a_backend_failure_in_the_fast_lane_is_the_views_503(app, client, oauth_client,
+                                                             flask_requests, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
     from tests.oauth.helpers import basic_auth
 
-    machine = _machine(app)
-    auth = basic_auth(machine["client_id"], machine["client_secret"])
-    token = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
-                        headers=auth).get_json()["access_token"]
-    for candidate in (token, "unknown-token"):
-        fast = client.post("/oauth2/introspect", data={"token": candidate}, headers=auth)
-        assert flask_requests == []
-        by_view = client.post("/oauth2/introspect?x=1", data={"token": candidate},
-                              headers=auth)
-        assert flask_requests == ["/oauth2/introspect"]
-        flask_requests.clear()
-        assert fast.status_code == by_view.status_code == 200
-        assert fast.get_json() == by_view.get_json()
-        assert dict(fast.headers) == dict(by_view.headers)
-        assert fast.get_json()["active"] is (candidate == token)
-    refused = client.post("/oauth2/introspect", data={"token": token},
-                          headers=basic_auth(machine["client_id"], "wrong"))
-    assert refused.status_code == 401 and flask_requests == ["/oauth2/introspect"]
+    def database_down(_raw):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    auth = basic_auth(oauth_client["client_id"], oauth_client["client_secret"])
+    form = {"grant_type": "refresh_token", "refresh_token": "r" * 43}
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # let the view's error handlers answer
+    monkeypatch.setattr("app.oauth.grants.find_refresh_token", database_down)
+    fast = client.post("/oauth2/token", data=form, headers=auth)
+    assert flask_requests == []
+    by_view = client.post("/oauth2/token?x=1", data=form, headers=auth)
+    assert fast.status_code == 503 and fast.headers["Retry-After"] == "5"
+    _same_answer(fast, by_view)
