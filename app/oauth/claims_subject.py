@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Group, User, user_groups
-from app.readonly_db import autocommit_connection
+from app.readonly_db import fetch_rows
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,7 @@ def load_claims_user(user_id: str) -> ClaimsUser | None:
     """The enabled user `user_id` with its groups, in one autocommit query; else None."""
     if not user_id or len(user_id) > 36:
         return None
-    with autocommit_connection(db.engine) as conn:
-        rows = conn.execute(_QUERY, {"user_id": user_id}).all()
+    rows = fetch_rows(db.engine, _QUERY, {"user_id": user_id})
     if not rows:
         return None
     user = claims_user_of(rows)

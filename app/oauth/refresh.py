@@ -29,7 +29,7 @@ from app.oauth.claims_subject import (
     with_user_and_groups,
 )
 from app.oauth.tokens import Subject, refresh_token_seconds, revoke_refresh_family, token_hash
-from app.readonly_db import autocommit_connection
+from app.readonly_db import autocommit_connection, fetch_rows
 from app.secretbox import SecretBoxError, seal, unseal
 
 GRACE_PREFIX = "rt_next:"
@@ -92,8 +92,7 @@ def find_refresh_token(raw: str) -> tuple[StoredRefreshToken, ClaimsUser] | None
     if not raw or len(raw) > 512:
         return None
     digest = token_hash(raw)
-    with autocommit_connection(db.engine) as conn:
-        rows = conn.execute(_FIND, {"token_hash": digest}).all()
+    rows = fetch_rows(db.engine, _FIND, {"token_hash": digest})
     if not rows:
         return None
     user = claims_user_of(rows)
