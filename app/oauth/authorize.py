@@ -34,10 +34,9 @@ from flask import Response, redirect, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import authorization, frontdesk_state
-from app.models import User
+from app.oauth.claims_subject import ClaimsUser, load_claims_user
 from app.oauth.client_cache import ClientSnapshot, cached_client
 from app.oauth.consent import consent_covers, remember_consent
-from app.oauth.grants import load_user
 from app.oauth.interaction import (
     Interaction,
     discard_interaction,
@@ -198,7 +197,7 @@ def _check_oidc_parameters(values: MultiDict) -> tuple[frozenset[str], int | Non
 
 @dataclass
 class _Login:
-    user: User
+    user: ClaimsUser
     auth_time: int
     amr: list[str]
     acr: str | None
@@ -243,7 +242,7 @@ def established_login(authz: Authorization, ix: Interaction | None) -> _Login | 
     """The browser's login if it satisfies the request (prompt, max_age, id_token_hint);
     a login the hosted pages just finished for this interaction always does."""
     state = current_login()
-    user = load_user(state.user_id) if state else None
+    user = load_claims_user(state.user_id) if state else None
     if user is None:
         return None
     if ix is not None and ix.login and ix.login.get("sub") == user.id:
@@ -258,7 +257,8 @@ def established_login(authz: Authorization, ix: Interaction | None) -> _Login | 
     return _Login(user, state.auth_time, list(state.amr), state.acr)
 
 
-def granted_scopes(authz: Authorization, user: User, ix: Interaction | None) -> list[str] | None:
+def granted_scopes(authz: Authorization, user: ClaimsUser,
+                   ix: Interaction | None) -> list[str] | None:
     """The scopes allowed, or None when the user must be asked (OIDC Core §3.1.2.4).
     First-party clients skip consent unless prompt=consent; others are asked once per
     client and scope set."""

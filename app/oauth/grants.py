@@ -11,7 +11,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 
-from app.oauth.claims_subject import ClaimsUser, load_claims_user
+from app.oauth.claims_subject import load_claims_user
 from app.oauth.codes import AuthorizationCode, redeem_code, revoke_replayed_code, save_code
 from app.oauth.id_tokens import IDTokenEncoder
 from app.oauth.refresh import (
@@ -53,12 +53,6 @@ class S256CodeChallenge(CodeChallenge):
                                       "public clients.")
 
 
-def load_user(user_id: str) -> ClaimsUser | None:
-    """The enabled user with groups, as the authorization endpoint and the code grant read
-    it: a snapshot from one autocommit query, no ORM session (app.oauth.claims_subject)."""
-    return load_claims_user(user_id)
-
-
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """RFC 6749 §4.1 with single-use codes in the store and replay revocation (§4.1.2)."""
 
@@ -89,7 +83,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing left to delete: redeeming took the code out of the store."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Subject | None:
-        user = load_user(authorization_code.user_id)
+        user = load_claims_user(authorization_code.user_id)
         if user is None:
             return None
         return Subject(user=user, auth_time=authorization_code.auth_time,
