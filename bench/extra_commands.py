@@ -325,7 +325,7 @@ def register(sub, common) -> None:
                    help="server:class:workers:threads,... (default %(default)s)")
     p.add_argument("--variants", default="",
                    help="';'-separated sets of bench/variant_wsgi.py changes to compare, "
-                        "'none' for the unchanged app, e.g. 'none;no_pre_ping'")
+                        "'none' for the unchanged app, e.g. 'none;es256_access'")
     p.set_defaults(handler=run_servers, scenarios="login,refresh,client_credentials,userinfo")
 
     p = sub.add_parser("roundtrips", help="DB and store round trips per request")
