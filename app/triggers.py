@@ -302,6 +302,14 @@ def _registry() -> TriggerRegistry | None:
     return frontdesk_state(current_app).triggers
 
 
+def token_claims_customized() -> bool:
+    """Whether customize_token_claims can change anything: a claim source (custom
+    attributes with claims) or a pre_token_generation trigger is configured."""
+    registry = _registry()
+    return registry is not None and bool(
+        registry.claim_sources or "pre_token_generation" in registry.handlers)
+
+
 def _log_failure(name: str, handler: Handler, exc: BaseException) -> None:
     detail = redact(str(exc))[:200] if isinstance(exc, TriggerFailure | TriggerAbort) else ""
     logger.warning("trigger %s (%s) failed: %s %s", name, handler.kind,

@@ -23,8 +23,8 @@ def init_app(app: Flask) -> None:
     from app.admin.problems import install_problem_handlers
 
     settings = frontdesk_state(app).settings
-    custom_attributes(settings)
-    init_triggers(app, [functools.partial(add_attribute_claims, settings)])
+    claimed = any(spec.claim for spec in custom_attributes(settings))
+    init_triggers(app, [functools.partial(add_attribute_claims, settings)] if claimed else [])
     csrf.exempt(bp)
     app.register_blueprint(bp)
     install_problem_handlers(app)

@@ -97,7 +97,9 @@ class FastLane:
             logger.debug("userinfo fast lane fell back to the view", exc_info=True)
             return None
         response.vary.add("Origin")  # as the view's CORS hook does
-        return response(environ, start_response)
+        # A bytes body with its final headers: what Response.__call__ would send, directly.
+        start_response(response.status, list(response.headers.items()))
+        return [response.get_data()]
 
 
     def _client_authenticated_post(self, environ: dict, start_response: Callable,

@@ -26,7 +26,12 @@ from app.extensions import db, frontdesk_state
 from app.models import Client, RefreshToken, User
 from app.oauth.claims import USER_SCOPES, group_names, user_claims
 from app.oauth.signing import decode_jwt, sign_jwt
-from app.triggers import PROTECTED_CLAIMS, TriggerAbort, customize_token_claims
+from app.triggers import (
+    PROTECTED_CLAIMS,
+    TriggerAbort,
+    customize_token_claims,
+    token_claims_customized,
+)
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 ACCESS_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
@@ -116,7 +121,10 @@ def apply_claims_hook(user: User | None, client_id: str, scopes: list[str],
                       id_claims: dict | None, access: dict | None,
                       userinfo: dict | None = None) -> None:
     """Run app.triggers.customize_token_claims once; protected claims are restored after it
-    whatever it did (CONVENTIONS 11). A rejection becomes invalid_grant."""
+    whatever it did (CONVENTIONS 11). A rejection becomes invalid_grant. Nothing to do
+    (and nothing copied) when no claim source or trigger is configured."""
+    if not token_claims_customized():
+        return
     dicts = [d for d in (id_claims, access, userinfo) if d is not None]
     saved = [{k: d[k] for k in PROTECTED_CLAIMS if k in d} for d in dicts]
     try:
