@@ -1,4 +1,5 @@
-"""Autocommit connections for hot read-only queries (userinfo).
+"""Autocommit connections for the hot paths' single statements (userinfo's and the
+refresh lookup's SELECT, the refresh token INSERT and rotation).
 
 A query on the ORM session pays BEGIN and a ROLLBACK at teardown; switching a pooled
 connection to autocommit and back per request costs nearly as much in SQLAlchemy. So each
