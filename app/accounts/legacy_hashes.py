@@ -26,7 +26,9 @@ from collections.abc import Callable
 
 import bcrypt
 from argon2 import PasswordHasher, extract_parameters
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError
+
+from app.accounts.passwords import argon2_verify
 
 MAX_PBKDF2_ITERATIONS = 5_000_000
 MAX_BCRYPT_COST = 16
@@ -58,9 +60,6 @@ def _int(text: str, low: int, high: int, what: str) -> int:
 
 # --- argon2 ---------------------------------------------------------------------------------
 
-_ARGON2 = PasswordHasher()
-
-
 def _argon2(hash_: str) -> str:
     return hash_.removeprefix("argon2") if hash_.startswith("argon2$argon2") else hash_
 
@@ -76,10 +75,7 @@ def _check_argon2(hash_: str) -> None:
 
 
 def _verify_argon2(hash_: str, password: str) -> bool:
-    try:
-        return _ARGON2.verify(_argon2(hash_), password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return argon2_verify(_argon2(hash_), password)
 
 
 def is_current_argon2(hash_: str, hasher: PasswordHasher) -> bool:
