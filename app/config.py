@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 PREFIX = "FRONTDESK_"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# RFC 9068 §2.1: authorization and resource servers MUST support RS256, hence the default.
+ACCESS_TOKEN_ALGS = ("RS256", "ES256")
 
 
 class ConfigError(ValueError):
@@ -71,6 +73,9 @@ class Settings:
 
     access_token_seconds: int = field(default=3600, metadata=_meta(
         "Default access token lifetime (a client may set 300..86400)"))
+    access_token_alg: str = field(default="RS256", metadata=_meta(
+        "Access token signing algorithm, RS256 | ES256: every resource server supports "
+        "RS256 (RFC 9068); ES256 is about ten times cheaper to sign; both verify via the JWKS"))
     id_token_seconds: int = field(default=3600, metadata=_meta("ID token lifetime"))
     refresh_token_seconds: int = field(default=30 * 86400, metadata=_meta(
         "Default refresh token lifetime (a client may set 1 h .. 10 years)"))
@@ -292,6 +297,8 @@ def _check_values(settings: Settings) -> None:
          "MAIL_BACKEND must be smtp, console or file"),
         (settings.mfa_policy in {"off", "optional", "required"},
          "MFA_POLICY must be off, optional or required"),
+        (settings.access_token_alg in ACCESS_TOKEN_ALGS,
+         "ACCESS_TOKEN_ALG must be RS256 or ES256"),
         (settings.argon2_memory_kib >= 19456 and settings.argon2_time_cost >= 2
          and settings.argon2_parallelism >= 1,
          "ARGON2_* parameters are below the OWASP minimum (19456 KiB, t=2, p=1)"),

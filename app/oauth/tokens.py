@@ -34,7 +34,6 @@ from app.triggers import (
 )
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
-ACCESS_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
 DENY_PREFIX = "deny_jti:"
 ACCESS_SECONDS_RANGE = (300, 86400)
 REFRESH_SECONDS_RANGE = (3600, 10 * 365 * 86400)
@@ -142,6 +141,9 @@ def generate_token(grant_type: str, client: Client, user: Subject | None = None,
                    include_refresh_token: bool = True) -> dict[str, Any]:
     """Authlib token generator (RFC 6749 §5.1): JWT access token, opaque refresh token.
 
+    The access token is signed with `settings.access_token_alg` (RS256 by default, the
+    algorithm RFC 9068 §2.1 makes mandatory to support; ES256 when the operator chose it).
+
     For a user grant with `openid` it also builds the ID token claims (left on the Subject
     for app.oauth.id_tokens, which adds nonce/at_hash and signs), so that the claims hook
     sees every claim set of the response at once.
@@ -159,7 +161,7 @@ def generate_token(grant_type: str, client: Client, user: Subject | None = None,
         user.id_claims = id_claims
     token: dict[str, Any] = {
         "token_type": "Bearer",
-        "access_token": sign_jwt(access, ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP),
+        "access_token": sign_jwt(access, settings.access_token_alg, ACCESS_TOKEN_TYP),
         "expires_in": lifetime, "scope": " ".join(scopes),
     }
     if include_refresh_token and user is not None and client.check_grant_type("refresh_token"):
@@ -169,7 +171,11 @@ def generate_token(grant_type: str, client: Client, user: Subject | None = None,
 
 def read_access_token(token: str) -> dict[str, Any] | None:
     """Claims of a token we signed as an access token (signature, typ, iss, jti, exp
-    present), whether or not it is still valid."""
+    present), whether or not it is still valid.
+
+    Either signing algorithm is accepted whatever `access_token_alg` says now (decode_jwt:
+    RS256 or ES256 by a published key of that alg), so changing the setting does not void
+    tokens already issued."""
     decoded = decode_jwt(token)
     if decoded is None:
         return None
