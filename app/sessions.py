@@ -152,15 +152,15 @@ class StoreSessionInterface(SessionInterface):
         if not sess.loaded:
             return
         state = frontdesk_state(app)
-        store = state.store
-        if sess.previous_sid:
-            store.delete(_data_key(sess.previous_sid))
-            if sess.loaded_uid:
-                store.set_remove(_index_key(sess.loaded_uid), sess.previous_sid)
-        if not any(k not in INTERNAL_KEYS for k in sess.data):
-            self._forget(store, sess, response, state.settings)
-            return
-        self._write(store, sess, response, state.settings)
+        with state.store.batch() as store:  # a login's three writes: one round trip
+            if sess.previous_sid:
+                store.delete(_data_key(sess.previous_sid))
+                if sess.loaded_uid:
+                    store.set_remove(_index_key(sess.loaded_uid), sess.previous_sid)
+            if not any(k not in INTERNAL_KEYS for k in sess.data):
+                self._forget(store, sess, response, state.settings)
+                return
+            self._write(store, sess, response, state.settings)
 
     def _forget(self, store: Store, sess: ServerSession, response: Response, settings) -> None:
         """An emptied session: drop its data and the cookie."""

@@ -11,15 +11,19 @@ Semantics both backends share (tests/test_store.py runs one suite against both):
 - `incr` counts from 1; the TTL starts when the counter is created and is not extended.
   `get` on a counter returns its value as a string.
 - A set (`set_add`) expires as a whole; adding a member extends its TTL, never shortens it.
+- `batch()` sends the writes made inside it together: one round trip (MULTI/EXEC) on Redis.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -58,6 +62,10 @@ class Store:
     def get(self, key: str) -> str | None:
         raise NotImplementedError
 
+    def get_many(self, *keys: str) -> list[str | None]:
+        """The values of several keys in one round trip, in order (None where absent)."""
+        raise NotImplementedError
+
     def pop(self, key: str) -> str | None:
         """Atomic get-and-delete: among concurrent callers exactly one gets the value."""
         raise NotImplementedError
@@ -80,6 +88,14 @@ class Store:
 
     def ping(self) -> None:
         raise NotImplementedError
+
+    @contextmanager
+    def batch(self) -> Iterator[Store]:
+        """Write through the store this yields (set, set_json, delete, set_add, set_remove;
+        no reads): the writes reach the backend when the block ends, together. Redis gets
+        them in one round trip as one MULTI/EXEC transaction; the embedded store runs each
+        as it comes. An exception inside the block sends nothing to Redis."""
+        yield self
 
     def set_json(self, key: str, value: Any, ttl_seconds: float) -> None:
         self.set(key, json.dumps(value, separators=(",", ":")), ttl_seconds)
@@ -127,6 +143,7 @@ class RedisStore(Store):
 
     def __init__(self, url: str, prefix: str = "fd:") -> None:
         self.prefix = prefix
+        self._batched = False
         # One immediate retry covers a connection that went stale when Redis restarted;
         # more retries (redis-py's default is 10 with backoff) would only stall requests
         # and /readyz while Redis is down.
@@ -150,6 +167,10 @@ class RedisStore(Store):
         return self.client.get(self._k(key))
 
     @_guard
+    def get_many(self, *keys):
+        return self.client.mget([self._k(k) for k in keys]) if keys else []
+
+    @_guard
     def pop(self, key):
         return self.client.getdel(self._k(key))
 
@@ -169,11 +190,12 @@ class RedisStore(Store):
     @_guard
     def set_add(self, key, member, ttl_seconds):
         ttl = _redis_ttl(ttl_seconds)
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client if self._batched else self.client.pipeline(transaction=True)
         pipe.sadd(self._k(key), member)
         pipe.pexpire(self._k(key), ttl, nx=True)
         pipe.pexpire(self._k(key), ttl, gt=True)
-        pipe.execute()
+        if not self._batched:
+            pipe.execute()
 
     @_guard
     def set_remove(self, key, member):
@@ -186,6 +208,23 @@ class RedisStore(Store):
     @_guard
     def ping(self):
         self.client.ping()
+
+    @contextmanager
+    def batch(self):
+        pipe = self.client.pipeline(transaction=True)
+        batched = copy.copy(self)
+        batched.client, batched._batched = pipe, True
+        try:
+            yield batched
+        except BaseException:
+            pipe.reset()
+            raise
+        self._send(pipe)
+
+    @_guard
+    def _send(self, pipe) -> None:
+        if pipe.command_stack:
+            pipe.execute()
 
 
 class SQLStore(Store):
@@ -258,6 +297,16 @@ class SQLStore(Store):
         with self.engine.connect() as conn:
             return conn.execute(select(self._value_columns()).where(
                 t.c.key == key, t.c.expires_at > time.time())).scalar()
+
+    @_guard
+    def get_many(self, *keys):
+        if not keys:
+            return []
+        t = self.entries
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(select(t.c.key, self._value_columns()).where(
+                t.c.key.in_(keys), t.c.expires_at > time.time())).all())
+        return [found.get(k) for k in keys]
 
     @_guard
     def pop(self, key):

@@ -183,6 +183,50 @@ def test_ping(store):
     store.ping()
 
 
+def test_get_many_keeps_order_and_misses(store):
+    store.set("a", "1", 60)
+    store.set("c", "3", 60)
+    store.set("gone", "x", 0.05)
+    store.incr("n", 60)
+    time.sleep(0.1)
+    assert store.get_many("c", "missing", "a", "gone", "n") == ["3", None, "1", None, "1"]
+    assert store.get_many() == []
+
+
+def test_batch_writes_arrive_together(store):
+    store.set("old", "x", 60)
+    store.set_add("s", "kept", 60)
+    with store.batch() as batch:
+        batch.delete("old")
+        batch.set("new", "y", 60)
+        batch.set_json("j", {"k": 1}, 60)
+        batch.set_add("s", "added", 120)
+        batch.set_remove("s", "kept")
+    assert store.get_many("old", "new") == [None, "y"]
+    assert store.get_json("j") == {"k": 1}
+    assert store.set_members("s") == {"added"}
+
+
+def test_redis_batch_sends_nothing_before_the_end_or_after_an_error():
+    store = RedisStore(STORE_REDIS_URL, f"fdstoretest:{uuid.uuid4().hex}:")
+    with store.batch() as batch:
+        batch.set("k", "v", 60)
+        assert store.get("k") is None  # still queued
+    assert store.get("k") == "v"
+    with pytest.raises(ValueError), store.batch() as batch:
+        batch.set("k", "changed", 60)
+        batch.set("other", "v", 60)
+        raise ValueError("the caller failed half way")
+    assert store.get_many("k", "other") == ["v", None]
+    store.delete("k")
+
+
+def test_redis_batch_reports_an_unreachable_server():
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(StoreUnavailable, match="redis"), store.batch() as batch:
+        batch.set("k", "v", 5)
+
+
 @pytest.mark.parametrize("round_", range(5))
 def test_concurrent_pop_returns_the_value_to_exactly_one_caller(store, round_):
     key = f"code-{round_}"
@@ -221,6 +265,7 @@ UNREACHABLE_CALLS = [
     ("set", ("k", "v", 5)), ("add", ("k", "v", 5)), ("get", ("k",)), ("pop", ("k",)),
     ("incr", ("k", 5)), ("delete", ("k",)), ("set_add", ("s", "m", 5)),
     ("set_remove", ("s", "m")), ("set_members", ("s",)), ("ping", ()),
+    ("get_many", ("k", "l")),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.accounts.lockout import clear_failures, is_locked, record_failure
+from app.accounts.lockout import clear_failures, lockout_state, record_failure
 from app.accounts.origin import Origin
 from app.accounts.passwords import verify_password
 from app.accounts.portability import migrate_user_on_login, verify_and_upgrade_password
@@ -35,7 +35,8 @@ def check_password_login(settings: Settings, store: Store, email: str, password:
     except UserError:
         verify_password(settings, None, password)
         return FAILED
-    if is_locked(store, email):
+    locked, failures_on_record = lockout_state(store, email)
+    if locked:
         verify_password(settings, None, password)
         _record_failure(settings, store, email, None, origin, "locked")
         return FAILED
@@ -54,7 +55,8 @@ def check_password_login(settings: Settings, store: Store, email: str, password:
         db.session.commit()  # keep the new account / hash even if pre_authentication rejects
     run_trigger("pre_authentication", {"user_id": user.id, "email": user.email,
                                        "client_id": origin.client_id})
-    clear_failures(store, email)
+    if failures_on_record:
+        clear_failures(store, email)
     if db.session.new or db.session.dirty or db.session.deleted:
         db.session.commit()  # what a trigger added; else the caller's commit ends the work
     return LoginCheck("ok" if user.email_verified else "unverified", user)

@@ -17,6 +17,13 @@ def is_locked(store: Store, email: str) -> bool:
     return store.get(_keys(email)[1]) is not None
 
 
+def lockout_state(store: Store, email: str) -> tuple[bool, bool]:
+    """(locked, failures on record), in one round trip: a login that finds no failures has
+    nothing to clear afterwards."""
+    failures, lock = store.get_many(*_keys(email))
+    return lock is not None, failures is not None
+
+
 def record_failure(store: Store, settings: Settings, email: str) -> bool:
     """Count a failed login or MFA code; True when this failure started a lockout."""
     failures, lock = _keys(email)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 
-from app.accounts.passwords import argon2_verify, argon2id_hash, hash_password, needs_rehash, \
-    verify_password
+from app.accounts.passwords import (
+    argon2_verify,
+    argon2id_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from app.config import Settings
 
 # Small costs keep the suite fast; the production floor is tested in test_config.
