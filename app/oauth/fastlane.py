@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
+from authlib.common.security import is_secure_transport
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.http import parse_etags
@@ -131,7 +134,9 @@ class FastLane:
                 response = failure_response(exc)
         if kind == "token":
             response.vary.add("Origin")  # as the token view's CORS hook does
-        return response(environ, start_response)
+        # A JSON body with its final headers: what Response.__call__ would send, directly.
+        start_response(response.status, list(response.headers.items()))
+        return [response.get_data()]
 
 
 class _FormPayload(OAuth2Payload):
@@ -151,7 +156,13 @@ class WSGIFormRequest(OAuth2Request):
     """What Authlib's Flask request adapter provides, read from WSGI directly."""
 
     def __init__(self, environ: dict, form: MultiDict) -> None:
-        super().__init__("POST", _request_url(environ), headers=EnvironHeaders(environ))
+        url = _request_url(environ)
+        _check_transport(url)
+        # OAuth2Request.__init__'s attributes, without its URL parse per request (the
+        # transport check above is the same one, remembered per scheme and host).
+        self.method, self.uri, self.headers, self._body = "POST", url, EnvironHeaders(environ), None
+        self.client = self.auth_method = self.user = self.credential = None
+        self.authorization_code = self.refresh_token = self._scope = None
         self.payload = _FormPayload(form)
         self._form = form
 
@@ -162,6 +173,22 @@ class WSGIFormRequest(OAuth2Request):
     @property
     def args(self) -> MultiDict:
         return MultiDict()
+
+
+_SECURE_TRANSPORT: dict[tuple[str, str | None], bool] = {}
+
+
+def _check_transport(url: str) -> None:
+    """Authlib's InsecureTransportError check, remembered per scheme://host (and the
+    AUTHLIB_INSECURE_TRANSPORT switch); bounded, since Host comes from the client."""
+    key = ("/".join(url.split("/", 3)[:3]), os.environ.get("AUTHLIB_INSECURE_TRANSPORT"))
+    secure = _SECURE_TRANSPORT.get(key)
+    if secure is None:
+        if len(_SECURE_TRANSPORT) >= 64:
+            _SECURE_TRANSPORT.clear()
+        secure = _SECURE_TRANSPORT[key] = is_secure_transport(url)
+    if not secure:
+        raise InsecureTransportError()
 
 
 def _request_url(environ: dict) -> str:

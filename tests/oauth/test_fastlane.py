@@ -227,3 +227,56 @@ def test_a_backend_failure_in_the_fast_lane_is_the_views_503(app, client, oauth_
     by_view = client.post("/oauth2/token?x=1", data=form, headers=auth)
     assert fast.status_code == 503 and fast.headers["Retry-After"] == "5"
     _same_answer(fast, by_view)
+
+
+def test_the_fast_request_carries_every_attribute_authlib_sets():
+    from authlib.oauth2.rfc6749 import OAuth2Request
+    from werkzeug.datastructures import MultiDict
+
+    from app.oauth.fastlane import WSGIFormRequest
+
+    environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "id.example", "PATH_INFO": "/t",
+               "HTTP_AUTHORIZATION": "Basic eDp5"}
+    fast = WSGIFormRequest(environ, MultiDict({"grant_type": "client_credentials"}))
+    plain = OAuth2Request("POST", "https://id.example/t")
+    assert set(vars(plain)) <= set(vars(fast))
+    assert fast.uri == "https://id.example/t" and fast.headers["Authorization"] == "Basic eDp5"
+    assert fast.form["grant_type"] == "client_credentials" and fast.client is None
+
+
+@pytest.mark.parametrize("host, secure", [
+    ("id.example", False), ("127.0.0.1:5000", True), ("localhost", True),
+    ("[::1]:8080", True), ("10.0.0.1", False),
+])
+def test_plain_http_is_refused_as_authlib_does(monkeypatch, host, secure):
+    from authlib.common.security import is_secure_transport
+    from authlib.oauth2.rfc6749.errors import InsecureTransportError
+
+    from app.oauth.fastlane import _check_transport
+
+    monkeypatch.delenv("AUTHLIB_INSECURE_TRANSPORT", raising=False)
+    url = f"http://{host}/oauth2/token"
+    assert is_secure_transport(url) is secure
+    for _ in range(2):  # the second answer comes from the remembered one
+        if secure:
+            _check_transport(url)
+        else:
+            with pytest.raises(InsecureTransportError):
+                _check_transport(url)
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    _check_transport(url)  # the switch is part of what is remembered
+    _check_transport(f"https://{host}/oauth2/token")
+
+
+def test_a_plain_http_token_request_gets_the_views_refusal(app, client, flask_requests,
+                                                          monkeypatch):
+    from tests.oauth.helpers import basic_auth
+
+    monkeypatch.delenv("AUTHLIB_INSECURE_TRANSPORT", raising=False)
+    machine = _machine(app)
+    response = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                           headers=basic_auth(machine["client_id"], machine["client_secret"]),
+                           base_url="http://id.example")
+    assert flask_requests == ["/oauth2/token"]  # the fast lane declined
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "insecure_transport"
