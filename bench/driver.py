@@ -14,10 +14,11 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
-from bench import oidc, procstat
+from bench import hashmeter, oidc, procstat
 
 SCENARIOS = ("login", "refresh", "client_credentials", "userinfo", "introspection",
              "discovery", "jwks")
@@ -35,9 +36,14 @@ class Target:
     settings: dict = field(default_factory=dict)
     # PostgreSQL backends serving this target (not in its process tree), if any.
     backend_pids: Callable[[], list[int]] | None = None
+    # Where the server meters its password hashes (bench/metered_wsgi.py), if it does.
+    hash_meter_dir: Path | None = None
 
     def backend_ticks(self) -> dict[int, int] | None:
         return procstat.ticks_by_pid(self.backend_pids()) if self.backend_pids else None
+
+    def hash_totals(self) -> dict[int, int]:
+        return hashmeter.read_totals(self.hash_meter_dir)
 
 
 @dataclass
@@ -129,12 +135,18 @@ class Tally:
             self.error_samples.append(f"{type(exc).__name__}: {exc}"[:300])
 
 
+# One bound per operation (a login flow is five requests), not per request: aiohttp's
+# per-request timeout costs a timer and a task lookup on every request of the driver.
+OPERATION_TIMEOUT = 30.0
+
+
 async def _worker(ctx: Context, operation: Operation, state, deadline: float,
                   tally: Tally, max_ops: int | None = None) -> None:
     while time.monotonic() < deadline and (max_ops is None or len(tally.latencies_ms) < max_ops):
         started = time.perf_counter()
         try:
-            await operation(ctx, state)
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                await operation(ctx, state)
         except (TimeoutError, oidc.FlowError, aiohttp.ClientError, ValueError, KeyError) as exc:
             tally.fail(exc)
             await asyncio.sleep(0.01)  # a failing server must not turn into a busy loop
@@ -145,23 +157,26 @@ async def _worker(ctx: Context, operation: Operation, state, deadline: float,
 async def _prepare_all(ctx: Context, prepare: Prepare, concurrency: int) -> list:
     states = []
     for _ in range(concurrency):  # sequential: setup logins must not overload a tiny server
-        states.append(await prepare(ctx))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            states.append(await prepare(ctx))
     return states
 
 
-def new_session(concurrency: int) -> aiohttp.ClientSession:
+def new_session(concurrency: int, request_timeout: float | None = 30) -> aiohttp.ClientSession:
+    """request_timeout=None: no timer per request; the caller bounds each operation."""
     connector = aiohttp.TCPConnector(limit=concurrency * 2, ttl_dns_cache=None,
                                      force_close=False)
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                 timeout=aiohttp.ClientTimeout(total=30))
+                                 timeout=aiohttp.ClientTimeout(total=request_timeout))
 
 
 async def run_scenario(target: Target, scenario: str, duration: float,
                        concurrency: int, warmup: float = 0.0, max_ops: int | None = None) -> dict:
     """One scenario against one target; returns the result row (a dict, one JSON line)."""
     prepare, operation = REGISTRY[scenario]
-    async with new_session(concurrency) as http:
-        provider = await oidc.discover(http, target.rp.issuer)
+    async with new_session(concurrency, request_timeout=None) as http:
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            provider = await oidc.discover(http, target.rp.issuer)
         ctx = Context(http, provider, target)
         states = await _prepare_all(ctx, prepare, concurrency)
         if warmup > 0:  # JIT, caches and connection pools settle; not measured
@@ -175,27 +190,34 @@ async def _measure(ctx: Context, scenario: str, operation: Operation, states: li
                    duration: float, max_ops: int | None = None) -> dict:
     tally = Tally()
     target = ctx.target
-    db_before = target.backend_ticks()
-    before, driver_before = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
+    db_before, hash_before = target.backend_ticks(), target.hash_totals()
+    before = procstat.snapshot(target.server_pid)
+    driver_before = procstat.own_cpu_seconds()  # tight around the load: no /proc scans inside
     started = time.monotonic()
     await asyncio.gather(*(_worker(ctx, operation, state, started + duration, tally, max_ops)
                            for state in states))
     elapsed = time.monotonic() - started
-    after, driver_after = procstat.snapshot(target.server_pid), procstat.own_cpu_seconds()
+    driver_after = procstat.own_cpu_seconds()
+    after = procstat.snapshot(target.server_pid)
     db_cpu = procstat.ticks_delta_ms(db_before, target.backend_ticks()) if db_before else None
     return summarize(target, scenario, tally, elapsed, len(states),
                      server_cpu_ms=procstat.cpu_ms(before, after),
                      driver_cpu_ms=(driver_after - driver_before) * 1000, tool="aiohttp",
-                     db_cpu_ms=db_cpu)
+                     db_cpu_ms=db_cpu,
+                     hash_cpu_ms=hashmeter.delta_ms(hash_before, target.hash_totals()))
 
 
 def summarize(target: Target, scenario: str, tally: Tally, elapsed: float, concurrency: int,
               server_cpu_ms: float, driver_cpu_ms: float, tool: str,
               percentiles: dict | None = None, ops: int | None = None,
-              db_cpu_ms: float | None = None) -> dict:
+              db_cpu_ms: float | None = None, hash_cpu_ms: float | None = None) -> dict:
+    """The result row. `hash_cpu_ms`: the server's password-hash CPU over the window as its
+    meter read it (None: not metered), reported per op as server_hash_cpu_ms."""
     ops = len(tally.latencies_ms) if ops is None else ops
     lat = sorted(tally.latencies_ms)
     pct = percentiles or {f"p{q}_ms": _percentile(lat, q) for q in (50, 95, 99)}
+    metered = {} if hash_cpu_ms is None else {
+        "server_hash_cpu_ms": round(hash_cpu_ms / ops, 3) if ops else None}
     return {
         "target": target.name, "kind": target.kind, "scenario": scenario, "tool": tool,
         "duration_s": round(elapsed, 2), "concurrency": concurrency, "ops": ops,
@@ -206,6 +228,7 @@ def summarize(target: Target, scenario: str, tally: Tally, elapsed: float, concu
         "driver_cpu_ms_per_op": round(driver_cpu_ms / ops, 3) if ops else None,
         "db_cpu_ms_per_op": round(db_cpu_ms / ops, 3) if ops and db_cpu_ms is not None
         else None,
+        **metered,
         **{f"server_{k}": v for k, v in procstat.worker_memory(target.server_pid).items()},
         "loadavg": os.getloadavg()[0], "settings": target.settings,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -28,7 +28,8 @@ def parse_configs(text: str) -> list[servers.ServeSpec]:
         server, worker_class, workers, threads = item.split(":")
         specs.append(servers.ServeSpec(server=server, workers=int(workers),
                                        worker_class=worker_class if worker_class != "-"
-                                       else "sync", threads=int(threads)))
+                                       else "sync", threads=int(threads),
+                                       app=servers.METERED_APP))
     return specs
 
 
@@ -179,7 +180,8 @@ def run_soak(args) -> dict:
     out = main._out_dir(args)
     with tempfile.TemporaryDirectory(prefix="fdbench-") as tmp:
         inst = servers.prepare_frontdesk(args.mode, Path(tmp), accounts=8)
-        server = servers.start_frontdesk(inst, main.spec_from(args))
+        # The plain production entry: the RSS figures are about wsgi.py, nothing added.
+        server = servers.start_frontdesk(inst, main.spec_from(args, app="wsgi:app"))
         sampler = procstat.RssSampler(server.target.server_pid, interval=args.sample_seconds)
         try:
             sampler.start()

@@ -15,12 +15,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import oidc
+from bench import hashmeter, oidc
 from bench.driver import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,10 @@ POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL",
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 CLIENT_ID = "bench-web"
 PASSWORD = "bench-Password-1"  # noqa: S105 - a throwaway account on a throwaway instance
+# The production app with the password hash's CPU metered in the server (bench/hashmeter.py);
+# the entries below meter it when BENCH_HASH_METER_DIR is set, which start_frontdesk does.
+METERED_APP = "bench.metered_wsgi:app"
+METERED_APPS = (METERED_APP, "bench.variant_wsgi:app")
 
 
 def free_port() -> int:
@@ -232,6 +237,10 @@ def start_frontdesk(inst: FrontdeskInstance, spec: ServeSpec, name: str | None =
                     extra_env: dict | None = None) -> RunningServer:
     log = inst.directory / f"server-{spec.label.replace(' ', '-')}.log"
     env = dict(inst.env, **(extra_env or {}))
+    meter_dir = None
+    if spec.app in METERED_APPS:  # a fresh directory per server: one file per worker pid
+        meter_dir = Path(tempfile.mkdtemp(prefix="hash-meter-", dir=inst.directory))
+        env[hashmeter.ENV] = str(meter_dir)
     with log.open("w") as out:
         process = subprocess.Popen(spec.command(inst.port), env=env, cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
@@ -247,7 +256,7 @@ def start_frontdesk(inst: FrontdeskInstance, spec: ServeSpec, name: str | None =
     target = Target(name or f"frontdesk-{inst.mode}", rp, inst.accounts, process.pid,
                     "frontdesk", settings,
                     backend_pids=postgres_backends(inst.database_url) if inst.database_url
-                    else None)
+                    else None, hash_meter_dir=meter_dir)
     return RunningServer(target, process, log)
 
 

@@ -2,7 +2,7 @@
 outside, to measure what a change would win before anyone edits app/ (see FINDINGS.md).
 
 BENCH_VARIANTS is a comma-separated list of:
-  es256_access   access tokens signed ES256 instead of RS256
+  es256_access   access tokens signed ES256 instead of RS256 (FRONTDESK_ACCESS_TOKEN_ALG)
 
 (The earlier variants no_pre_ping and client_cache were adopted in app/ and removed here.)
 """
@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import os
 
-import app as app_package
+from bench import hashmeter
+
+hashmeter.install()  # with $BENCH_HASH_METER_DIR (bench/servers.py sets it), as metered_wsgi
+
+import app as app_package  # noqa: E402 - after install() on purpose
 
 VARIANTS = {v for v in os.environ.get("BENCH_VARIANTS", "").split(",") if v}
 KNOWN = {"es256_access"}
@@ -19,8 +23,6 @@ if VARIANTS - KNOWN:
     raise SystemExit(f"unknown BENCH_VARIANTS: {sorted(VARIANTS - KNOWN)}")
 
 if "es256_access" in VARIANTS:
-    import app.oauth.tokens as tokens
-
-    tokens.ACCESS_TOKEN_ALG = "ES256"
+    os.environ["FRONTDESK_ACCESS_TOKEN_ALG"] = "ES256"
 
 app = app_package.create_app(migrations=False)

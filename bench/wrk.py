@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import driver, oidc, procstat
+from bench import driver, hashmeter, oidc, procstat
 
 REPORTER = Path(__file__).with_name("wrk_report.lua")
 SCENARIOS = ("client_credentials", "userinfo", "introspection", "discovery", "jwks")
@@ -96,11 +96,12 @@ async def run_scenario(target: driver.Target, scenario: str, duration: float,
     request = await build_request(target, scenario)
     if warmup > 0:
         await _wrk(request, warmup, concurrency)
-    db_before = target.backend_ticks()
+    db_before, hash_before = target.backend_ticks(), target.hash_totals()
     before, wrk_before = procstat.snapshot(target.server_pid), _children_cpu_ms()
     data = await _wrk(request, duration, concurrency)
     after, wrk_after = procstat.snapshot(target.server_pid), _children_cpu_ms()
     db_cpu = procstat.ticks_delta_ms(db_before, target.backend_ticks()) if db_before else None
+    hash_cpu = hashmeter.delta_ms(hash_before, target.hash_totals())
     tally = driver.Tally(errors=data["errors"])
     if data["errors"]:
         tally.error_samples.append(f"wrk: {data['errors']} errors ({data['non_2xx']} non-2xx)")
@@ -108,4 +109,4 @@ async def run_scenario(target: driver.Target, scenario: str, duration: float,
         target, scenario, tally, data["duration_us"] / 1e6, concurrency,
         server_cpu_ms=procstat.cpu_ms(before, after), driver_cpu_ms=wrk_after - wrk_before,
         tool="wrk", percentiles={k: round(data[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")},
-        ops=data["requests"] - data["non_2xx"], db_cpu_ms=db_cpu)
+        ops=data["requests"] - data["non_2xx"], db_cpu_ms=db_cpu, hash_cpu_ms=hash_cpu)

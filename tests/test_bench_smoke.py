@@ -5,13 +5,22 @@ completes operations without errors and the reports carry every figure."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import time
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
 import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet, RSAKey
+from multidict import CIMultiDict
 from sqlalchemy import create_engine, func, select, text
 
 import bench.__main__ as bench_main
 from app.cli import main
 from app.cli_calibrate import OWASP_MEMORY_KIB, OWASP_TIME_COST, propose
-from bench import oidc, report, seed, servers
+from bench import hashmeter, oidc, report, seed, servers
 from bench.driver import SCENARIOS
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
@@ -75,10 +84,13 @@ def test_driver_runs_every_scenario(instance, tmp_path):
         assert row["server_cpu_ms_per_op"] is not None
         assert row["server_max_peak_rss_mib"] > 0 and row["server_workers"] == 1
         assert row["settings"]["mode"] == MODE
-    assert rows[0]["hash_cpu_ms"] > 0
+    login = rows[0]
+    assert login["hash_cpu_ms"] > 0  # one verification in the driver, kept for comparison
+    assert login["hash_source"] == "server" and login["server_hash_cpu_ms"] > 0  # metered
     assert len(report.read_rows(tmp_path / "results.jsonl")) == len(SCENARIOS)
     table = report.markdown(rows)
     assert f"| frontdesk-{MODE} | login |" in table and "server CPU ms/op" in table
+    assert f"hash {login['server_hash_cpu_ms']:.2f} in server" in table
 
 
 def test_calibration_never_goes_below_owasp_minimum():
@@ -101,3 +113,258 @@ def test_hash_calibrate_command_prints_settings(runner):
     assert "FRONTDESK_ARGON2_PARALLELISM=1" in result.output
     bad = runner.invoke(main, ["hash-calibrate", "--max-memory-kib", "1024"])
     assert bad.exit_code == 2
+
+
+# --- the driver's own checks, without a server -------------------------------------------------
+
+ISSUER, CLIENT = "http://127.0.0.1:5999", "bench-web"
+
+
+@pytest.fixture(scope="module")
+def signing_keys():
+    return {"RS256": RSAKey.generate_key(2048, parameters={"kid": "rsa-1"}),
+            "ES256": ECKey.generate_key("P-256", parameters={"kid": "ec-1"})}
+
+
+def _provider(*keys) -> oidc.Provider:
+    jwks = {"keys": [k.as_dict(private=False, alg=alg, use="sig") for alg, k in keys]}
+    return oidc.Provider({"issuer": ISSUER}, KeySet.import_key_set(jwks))
+
+
+def _claims(**changes) -> dict:
+    claims = {"iss": ISSUER, "aud": CLIENT, "sub": "u1", "exp": int(time.time()) + 60,
+              "iat": int(time.time()), "nonce": "n-1"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(header: dict, claims: object, signature: bytes = b"") -> str:
+    return ".".join([_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()),
+                     _b64(signature)])
+
+
+def _es256(key: ECKey, header: dict, claims: object) -> str:
+    """Signed by hand, so headers and payloads a JOSE library would refuse can be made."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    unsigned = _unsigned(header, claims).rstrip(".")
+    der = key.private_key.sign(unsigned.encode(), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return unsigned + "." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_id_token_check_accepts_a_token_signed_by_the_jwks(signing_keys, alg):
+    key = signing_keys[alg]
+    provider = _provider(("RS256", signing_keys["RS256"]), ("ES256", signing_keys["ES256"]))
+    token = jwt.encode({"alg": alg, "kid": key.kid}, _claims(), key)
+    rp = oidc.Relying(ISSUER, CLIENT, "secret", ISSUER + "/cb")
+    assert oidc.check_id_token(provider, rp, token, "n-1")["sub"] == "u1"
+    assert oidc.check_id_token(provider, rp, token, None)["sub"] == "u1"  # refresh: no nonce
+    assert oidc.check_id_token(provider, rp, token, "n-1") == jwt.decode(token, key).claims
+    by_hand = _es256(signing_keys["ES256"], {"alg": "ES256", "kid": "ec-1"}, _claims())
+    assert oidc.check_id_token(provider, rp, by_hand, "n-1")["sub"] == "u1"
+
+
+def _forged(keys: dict) -> dict[str, str]:
+    """Each a token the check must refuse, by what is wrong with it."""
+    rsa, ec = keys["RS256"], keys["ES256"]
+    good = jwt.encode({"alg": "RS256", "kid": "rsa-1"}, _claims(), rsa)
+    head, _, sig = good.split(".")
+    other = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+    return {
+        "payload changed": f"{head}.{_b64(json.dumps(_claims(sub='admin')).encode())}.{sig}",
+        "other key, same kid": jwt.encode({"alg": "RS256", "kid": "rsa-1"}, _claims(), other),
+        "alg none": _unsigned({"alg": "none", "kid": "rsa-1"}, _claims()),
+        "HS256": _unsigned({"alg": "HS256", "kid": "rsa-1"}, _claims(), b"x" * 32),
+        "unknown kid": jwt.encode({"alg": "RS256", "kid": "rsa-9"}, _claims(), rsa),
+        "RSA key named as ES256": _unsigned({"alg": "ES256", "kid": "rsa-1"}, _claims(),
+                                            b"x" * 64),
+        "ES256 signature cut": _es256(ec, {"alg": "ES256", "kid": "ec-1"}, _claims())[:-2],
+        "crit header": _es256(ec, {"alg": "ES256", "kid": "ec-1", "crit": ["x"], "x": 1},
+                              _claims()),
+        "two segments": good.rsplit(".", 1)[0],
+        "not base64": good[:-4] + "!!!!",
+        "payload not an object": _es256(ec, {"alg": "ES256", "kid": "ec-1"}, [_claims()]),
+        "wrong issuer": jwt.encode({"alg": "RS256", "kid": "rsa-1"},
+                                   _claims(iss="http://evil"), rsa),
+        "wrong audience": jwt.encode({"alg": "ES256", "kid": "ec-1"}, _claims(aud=["other"]),
+                                     ec),
+        "expired": jwt.encode({"alg": "RS256", "kid": "rsa-1"},
+                              _claims(exp=int(time.time()) - 5), rsa),
+        "no exp": jwt.encode({"alg": "RS256", "kid": "rsa-1"}, _claims(exp=None), rsa),
+        "exp not a number": jwt.encode({"alg": "RS256", "kid": "rsa-1"},
+                                       _claims(exp="9999999999"), rsa),
+        "nonce mismatch": jwt.encode({"alg": "ES256", "kid": "ec-1"}, _claims(nonce="n-2"), ec),
+    }
+
+
+def test_id_token_check_refuses_every_forgery_and_claim_mismatch(signing_keys):
+    provider = _provider(("RS256", signing_keys["RS256"]), ("ES256", signing_keys["ES256"]))
+    rp = oidc.Relying(ISSUER, CLIENT, "secret", ISSUER + "/cb")
+    for reason, token in _forged(signing_keys).items():
+        with pytest.raises(oidc.FlowError):
+            oidc.check_id_token(provider, rp, token, "n-1")
+            pytest.fail(f"accepted: {reason}")
+
+
+def test_id_token_check_refuses_a_key_published_for_another_algorithm(signing_keys):
+    rsa = signing_keys["RS256"]
+    provider = _provider(("PS256", rsa))  # JWKS says this key is for PS256 only
+    token = jwt.encode({"alg": "RS256", "kid": "rsa-1"}, _claims(), rsa)
+    with pytest.raises(oidc.FlowError, match="no single JWKS key"):
+        oidc.check_id_token(provider, oidc.Relying(ISSUER, CLIENT, "s", "x"), token, "n-1")
+
+
+@pytest.mark.parametrize("fields", [
+    {"csrf_token": "IjNmYzM1.awgUzw.geVx20a-c0omO9VOJ~", "interaction": "17r104ohWie"},
+    {"email": "bench0+x@example.com", "password": "p ä&=x/%?#", "": "empty name"},
+    {"grant_type": "authorization_code", "redirect_uri": "http://127.0.0.1:5000/bench/cb?a=1"},
+])
+def test_form_body_is_what_urlencode_gives(fields):
+    assert oidc.form_body(fields) == urlencode(fields).encode()
+
+
+@pytest.mark.parametrize("url", [
+    "http://h/cb?code=abc&state=x%2By+z&iss=http%3A%2F%2Fh",
+    "http://h/cb?error=access_denied&error_description=no+way&state=s",
+    "http://h/cb?state=&code=1#fragment",
+    "http://h/cb?code=1&code=2&state=s",
+    "http://h/cb",
+])
+def test_query_params_agree_with_parse_qs(url):
+    expected = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert oidc.query_params(url) == expected
+
+
+@pytest.mark.parametrize("reference", [
+    "/oauth2/authorize/resume/abc", "http://other:1/x?y=1", "https://s/p", "relative?y=2",
+    "//host/p", "?q=1", "/interaction/u1/login",
+])
+@pytest.mark.parametrize("base", ["http://127.0.0.1:5000/login?interaction=x",
+                                  "http://127.0.0.1:5000/a/b", "http://h?x=/y"])
+def test_resolve_url_agrees_with_urljoin(base, reference):
+    assert oidc.resolve_url(base, reference) == urljoin(base, reference)
+
+
+def test_code_from_redirect_checks_state_and_errors():
+    assert oidc._code_from("http://h/cb?code=c1&state=s1", "s1") == "c1"
+    for url, message in [("http://h/cb?code=c1&state=s2", "state"),
+                         ("http://h/cb?error=access_denied&state=s1", "access_denied"),
+                         ("http://h/cb?state=s1", "without a code")]:
+        with pytest.raises(oidc.FlowError, match=message):
+            oidc._code_from(url, "s1")
+
+
+def test_authorization_url_carries_pkce_state_and_nonce():
+    provider = oidc.Provider({"authorization_endpoint": "http://h/oauth2/authorize"}, KeySet([]))
+    rp = oidc.Relying("http://h", "web app", "s", "http://h/cb?x=1")
+    url = oidc.authorization_url(provider, rp, "ch-1", "st-1", "no-1")
+    again = oidc.authorization_url(provider, rp, "ch-2", "st-2", "no-2")
+    assert urlsplit(url).path == "/oauth2/authorize"
+    assert {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()} == {
+        "response_type": "code", "client_id": "web app", "redirect_uri": "http://h/cb?x=1",
+        "scope": rp.scope, "code_challenge_method": "S256", "code_challenge": "ch-1",
+        "state": "st-1", "nonce": "no-1"}
+    assert "ch-2" in again and "st-2" in again and "ch-1" not in again
+
+
+def test_cookies_are_kept_replaced_and_deleted():
+    class Response:
+        def __init__(self, *set_cookies):
+            self.headers = CIMultiDict(("Set-Cookie", c) for c in set_cookies)
+
+    browser = oidc.Browser(http=None)
+    browser._remember(Response("sid=a1; Expires=Sat, 26 Dec 2026 11:15:27 GMT; Max-Age=2592000;"
+                               " HttpOnly; Path=/; SameSite=Lax", "pref=x=y; Path=/"))
+    assert browser.cookies == {"sid": "a1", "pref": "x=y"}
+    assert browser._headers(None) == {"Cookie": "sid=a1; pref=x=y"}
+    browser._remember(Response("sid=a2; Path=/", "pref=gone; max-age=0"))
+    assert browser.cookies == {"sid": "a2"}
+    browser._remember(Response("sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/"))
+    assert browser.cookies == {}
+    assert browser._headers(b"a=1") == {"Content-Type": oidc.FORM_TYPE}
+    assert oidc.parse_set_cookie("x=1; Max-Age=-1") == ("x", "1", True)
+    assert oidc.parse_set_cookie("x=1; Max-Age=10; Path=/max-age=0") == ("x", "1", False)
+
+
+# --- the password hash measured in the server ----------------------------------------------
+
+
+def test_hash_meter_counts_thread_cpu_per_process(tmp_path, monkeypatch):
+    import app.accounts.legacy_hashes as legacy_hashes
+    import app.accounts.passwords as passwords
+    from app.config import Settings
+
+    for holder in (passwords, legacy_hashes):  # install() replaces these; undone after
+        monkeypatch.setattr(holder, "argon2_verify", holder.argon2_verify)
+    settings = Settings(argon2_memory_kib=8192, argon2_time_cost=1, argon2_parallelism=1)
+    encoded = passwords.hash_password(settings, "pw")
+    assert hashmeter.read_totals(tmp_path) == {}
+    assert hashmeter.delta_ms({}, {}) is None  # nothing metered: the caller falls back
+    assert hashmeter.install(str(tmp_path))
+    assert legacy_hashes.argon2_verify is passwords.argon2_verify  # its own import, metered
+    assert passwords.verify_password(settings, encoded, "pw")
+    first = hashmeter.read_totals(tmp_path)
+    assert list(first) == [os.getpid()] and first[os.getpid()] > 0
+    assert not passwords.verify_password(settings, encoded, "px")  # still verifies
+    second = hashmeter.read_totals(tmp_path)
+    assert second[os.getpid()] > first[os.getpid()]
+    assert hashmeter.delta_ms(first, second) == (second[os.getpid()] - first[os.getpid()]) / 1e6
+    assert hashmeter.delta_ms({}, {7: 2_000_000, 8: 500_000}) == 2.5  # new pids count in full
+    assert hashmeter.install(str(tmp_path))  # twice: still one wrapper
+    assert not hasattr(passwords.argon2_verify.__wrapped__, "__wrapped__")
+
+
+def _login_row(**extra) -> dict:
+    return {"target": "frontdesk-production", "kind": "frontdesk", "scenario": "login",
+            "ops_per_s": 40.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0, "errors": 0,
+            "server_cpu_ms_per_op": 30.0, "server_max_peak_rss_mib": 120.0,
+            "loadavg": 1.0, **extra}
+
+
+def test_excl_hash_subtracts_the_server_figure_and_says_which():
+    metered = _login_row(server_hash_cpu_ms=13.5, hash_cpu_ms=10.75, hash_source="server")
+    assert report.cpu_excluding_hash(metered) == 16.5
+    assert "16.500 excl. hash, hash 13.50 in server)" in report.table([metered])
+    unmetered = _login_row(hash_cpu_ms=10.75, hash_source="driver")
+    assert report.cpu_excluding_hash(unmetered) == 19.25
+    assert "in driver, server not metered" in report.table([unmetered])
+    older = _login_row(hash_cpu_ms=10.75)  # a row written before the meter existed
+    assert report.subtracted_hash(older) == (10.75, "driver")
+    reference = dict(_login_row(), target="oidc-provider", kind="reference",
+                     server_cpu_ms_per_op=3.0)
+    assert "5.50× excl. hash" in report.table([metered, reference])
+    assert report.cpu_excluding_hash(dict(metered, scenario="refresh")) is None
+
+
+def test_forms_are_read_from_login_and_consent_pages():
+    page = """<p>x</p><FORM class="fd-form" id="f" method=post novalidate>
+      <input name="csrf_token" type="hidden" value="a.b-c"><input name=interaction type=hidden
+      value='i&amp;1'><input name="email" type="email"><input name="password" type="password"
+      value=""><button class="fd-button" type="submit">Sign in</button></FORM >
+      <form action="/consent?x=1&amp;y=2" method="POST"><input type="hidden" name="csrf_token"
+      value="t2"><button name="decision" value="deny">No</button>
+      <button name="decision" value="allow" type="submit">Yes</button><input name="remember"
+      type="checkbox" value="1"></form><form method="get"><input name="q"></form><form>"""
+    login, consent, search = oidc.parse_forms(page)
+    assert login == {"action": "", "method": "post", "buttons": {}, "fields": {
+        "csrf_token": ["a.b-c"], "interaction": ["i&1"], "email": [""], "password": [""]}}
+    assert consent == {"action": "/consent?x=1&y=2", "method": "post",
+                       "buttons": {"decision": ["deny", "allow"]},
+                       "fields": {"csrf_token": ["t2"], "remember": ["1"]}}
+    assert search["method"] == "get"
+    account = oidc.Account("a@example.com", "pw")
+    assert oidc._fill_form(oidc._pick_form(page), account) == {
+        "csrf_token": "a.b-c", "interaction": "i&1", "email": "a@example.com", "password": "pw"}
+    assert oidc._fill_form(consent, account) == {"csrf_token": "t2", "remember": "1",
+                                                 "decision": "allow"}
+    with pytest.raises(oidc.FlowError, match="no login or consent form"):
+        oidc._pick_form(page.replace('name="password"', 'name="pass"').replace("FORM", "div")
+                        .replace('name="decision"', 'name="d"'))
