@@ -224,6 +224,7 @@ class RedisStore(Store):
     @_guard
     def _send(self, pipe) -> None:
         if pipe.command_stack:
+            pipe.transaction = len(pipe.command_stack) > 1  # one command needs no MULTI
             pipe.execute()
 
 

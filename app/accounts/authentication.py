@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
+
 from app.accounts.lockout import clear_failures, lockout_state, record_failure
 from app.accounts.origin import Origin
 from app.accounts.passwords import verify_password
@@ -14,6 +17,7 @@ from app.accounts.users import UserError, normalize_email
 from app.config import Settings
 from app.extensions import db
 from app.models import User, record_event
+from app.readonly_db import fetch_rows
 from app.store import Store
 from app.triggers import run_trigger
 
@@ -25,6 +29,23 @@ class LoginCheck:
 
 
 FAILED = LoginCheck("failed")
+
+_USER_ATTRIBUTES = [(attr.key, attr.columns[0]) for attr in inspect(User).column_attrs]
+_USER_BY_EMAIL = select(*(column for _, column in _USER_ATTRIBUTES)).where(
+    func.lower(User.__table__.c.email) == bindparam("email"))
+
+
+def _login_user(email: str) -> User | None:
+    """User.find_by_email in one autocommit SELECT. The row joins the session as a
+    persistent User (merge without a load), so no transaction opens for a login that writes
+    nothing through the ORM: BEGIN and COMMIT are two round trips of every login."""
+    rows = fetch_rows(db.engine, _USER_BY_EMAIL, {"email": email.strip().lower()})
+    if not rows:
+        return None
+    user = User(**{key: value for (key, _), value in zip(_USER_ATTRIBUTES, rows[0],
+                                                         strict=True)})
+    make_transient_to_detached(user)
+    return db.session.merge(user, load=False)
 
 
 def check_password_login(settings: Settings, store: Store, email: str, password: str,
@@ -40,7 +61,7 @@ def check_password_login(settings: Settings, store: Store, email: str, password:
         verify_password(settings, None, password)
         _record_failure(settings, store, email, None, origin, "locked")
         return FAILED
-    user = User.find_by_email(email)
+    user = _login_user(email)
     migrated = None if user is not None else migrate_user_on_login(
         settings, email, password, origin.client_id)
     stored_hash = user.password_hash if user is not None else None

@@ -17,6 +17,7 @@ from app.extensions import db, frontdesk_state
 from app.hosted.pages import loaded_interaction, origin, render_page, see_other
 from app.models import AuditEvent, User
 from app.oauth.interaction import LoginResult, finish
+from app.readonly_db import autocommit_connection
 from app.sessions import start_login_session
 from app.triggers import run_trigger
 
@@ -99,14 +100,16 @@ _LOGIN_AT_AND_AUDIT = insert(_EVENTS).values(
 
 def _record_login(user_id: str, client_id: str | None, ip: str | None, amr: list[str]) -> None:
     """users.last_login_at and the login_success audit event: the rows record_event() and
-    an ORM flush would write, as Core statements on the request's transaction (every login
-    pays this; the unit of work costs more than the round trips)."""
-    conn = db.session.connection()
+    an ORM flush would write, as Core statements (every login pays this; the unit of work
+    costs more than the round trips). PostgreSQL: one statement on an autocommit connection;
+    SQLite: two on the request's transaction, which sign_in commits."""
     now, details = datetime.now(UTC), {"amr": list(amr)}
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOGIN_AT_AND_AUDIT, {"at": now, "uid": user_id, "client": client_id,
-                                           "addr": ip, "amr_details": details})
+    if db.engine.dialect.name == "postgresql":  # one atomic statement: no transaction needed
+        with autocommit_connection(db.engine) as conn:
+            conn.execute(_LOGIN_AT_AND_AUDIT, {"at": now, "uid": user_id, "client": client_id,
+                                               "addr": ip, "amr_details": details})
         return
+    conn = db.session.connection()
     conn.execute(_LOGIN_AT, {"user_id": user_id, "last_login_at": now})
     conn.execute(_AUDIT, {"type": "login_success", "user_id": user_id, "client_id": client_id,
                           "actor": None, "ip": ip, "details": details})

@@ -307,8 +307,9 @@ def issue_code(authz: Authorization, login: _Login, scopes: list[str],
                            acr=login.acr)
     request.scope = " ".join(scopes)
     code = authz.grant.generate_authorization_code()
-    authz.grant.save_authorization_code(code, request)
-    if ix is not None:
-        discard_interaction(ix.id)
+    with frontdesk_state().store.batch() as store:  # the code in, the interaction out: one trip
+        authz.grant.save_authorization_code(code, request, store)
+        if ix is not None:
+            discard_interaction(ix.id, store)
     return authorization_response(authz.redirect_uri, authz.response_mode, [("code", code)],
                                   authz.state)

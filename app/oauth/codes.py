@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from app.extensions import db, frontdesk_state
 from app.models import record_event
 from app.oauth.tokens import deny_access_token, new_opaque_token, revoke_refresh_family, token_hash
+from app.store import Store
 
 CODE_PREFIX = "code:"
 USED_PREFIX = "code_used:"
@@ -57,12 +58,13 @@ class AuthorizationCode:
         return self.amr
 
 
-def save_code(code: str, data: AuthorizationCode) -> None:
-    """Store a fresh code for settings.code_seconds."""
+def save_code(code: str, data: AuthorizationCode, store: Store | None = None) -> None:
+    """Store a fresh code for settings.code_seconds (through `store`, e.g. a batch)."""
     state = frontdesk_state()
     data.code_hash = token_hash(code)
     stored = {k: v for k, v in asdict(data).items() if k not in ("jti", "family_id")}
-    state.store.set_json(CODE_PREFIX + data.code_hash, stored, state.settings.code_seconds)
+    (store or state.store).set_json(CODE_PREFIX + data.code_hash, stored,
+                                    state.settings.code_seconds)
 
 
 def redeem_code(code: str, marker_seconds: int) -> AuthorizationCode | None:

@@ -23,6 +23,7 @@ from app.oauth.refresh import (
     subject_of,
 )
 from app.oauth.tokens import Subject, access_token_seconds
+from app.store import Store
 
 USER_GRANT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
@@ -64,7 +65,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         a time, a tenth of the resume request's CPU."""
         return secrets.token_urlsafe(32)
 
-    def save_authorization_code(self, code: str, request) -> None:
+    def save_authorization_code(self, code: str, request, store: Store | None = None) -> None:
         subject: Subject = request.user
         data = request.payload.data
         save_code(code, AuthorizationCode(
@@ -72,7 +73,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope or "", user_id=subject.user.id,
             auth_time=int(subject.auth_time or 0), amr=list(subject.amr), acr=subject.acr,
             nonce=data.get("nonce"), code_challenge=data.get("code_challenge"),
-            code_challenge_method=data.get("code_challenge_method")))
+            code_challenge_method=data.get("code_challenge_method")), store)
 
     def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
         found = redeem_code(code, marker_seconds=access_token_seconds(client) + 60)

@@ -18,6 +18,7 @@ from typing import Any
 from flask import session, url_for
 
 from app.extensions import frontdesk_state
+from app.store import Store
 
 KEY_PREFIX = "ix:"
 BROWSER_KEY = "browser_key"
@@ -100,8 +101,8 @@ def load_interaction(interaction_id: str | None) -> Interaction | None:
     return interaction
 
 
-def discard_interaction(interaction_id: str) -> None:
-    frontdesk_state().store.delete(KEY_PREFIX + interaction_id)
+def discard_interaction(interaction_id: str, store: Store | None = None) -> None:
+    (store or frontdesk_state().store).delete(KEY_PREFIX + interaction_id)
 
 
 def resume_url(interaction_id: str) -> str:
