@@ -24,7 +24,9 @@ _SIBLINGS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary
 def attach_autocommit_engine(engine: Engine, connect_args: dict | None = None,
                              on_connect=None) -> Engine:
     """Create `engine`'s autocommit sibling (same URL and connect arguments)."""
-    options: dict = {"isolation_level": "AUTOCOMMIT", "connect_args": connect_args or {}}
+    # Nothing to roll back on an autocommit connection: no reset when it returns to the pool.
+    options: dict = {"isolation_level": "AUTOCOMMIT", "connect_args": connect_args or {},
+                     "pool_reset_on_return": None}
     if engine.dialect.name != "sqlite":
         options.update(pool_size=2, max_overflow=8, pool_recycle=1800)
     sibling = create_engine(engine.url, **options)

@@ -86,7 +86,7 @@ class FastLane:
         return (*built, DISCOVERY_MAX_AGE_SECONDS) if built else None
 
     def _userinfo(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
-        from app.oauth.userinfo import userinfo_for_token
+        from app.oauth.userinfo import USERINFO_TYPE, userinfo_answer
 
         scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
         token = token.strip()
@@ -95,10 +95,15 @@ class FastLane:
             return None
         try:
             with self.app.app_context():
-                response = userinfo_for_token(token)
+                response = userinfo_answer(token)
         except Exception:  # noqa: BLE001 - the view answers instead (outage: a clean 503)
             logger.debug("userinfo fast lane fell back to the view", exc_info=True)
             return None
+        if isinstance(response, bytes):  # the view's headers, Vary from its CORS hook
+            start_response("200 OK", [
+                ("Content-Type", USERINFO_TYPE), ("Content-Length", str(len(response))),
+                ("Cache-Control", "no-store"), ("Vary", "Origin")])
+            return [response]
         response.vary.add("Origin")  # as the view's CORS hook does
         # A bytes body with its final headers: what Response.__call__ would send, directly.
         start_response(response.status, list(response.headers.items()))

@@ -18,6 +18,8 @@ from app.oauth.claims import user_claims
 from app.oauth.claims_subject import load_claims_user
 from app.oauth.tokens import apply_claims_hook, verify_access_token
 
+USERINFO_TYPE = "application/json"
+
 
 def bearer_challenge(status: int, error: str | None = None,
                      description: str | None = None) -> Response:
@@ -63,8 +65,17 @@ def userinfo_response() -> Response:
 
 
 def userinfo_for_token(token: str) -> Response:
-    """The answer for one bearer token (needs an app context, not a request context: the
-    fast lane calls it too)."""
+    """The answer for one bearer token."""
+    answer = userinfo_answer(token)
+    if isinstance(answer, Response):
+        return answer
+    return Response(answer, mimetype=USERINFO_TYPE, headers={"Cache-Control": "no-store"})
+
+
+def userinfo_answer(token: str) -> bytes | Response:
+    """The claims as JSON bytes for a good token, else the error's Response. Needs an app
+    context, not a request context: the fast lane calls it too, and sends the bytes with
+    the headers userinfo_for_token gives them."""
     claims = verify_access_token(token)
     if claims is None:
         return bearer_challenge(401, "invalid_token", "The access token is not valid.")
@@ -79,5 +90,4 @@ def userinfo_for_token(token: str) -> Response:
         apply_claims_hook(user, claims["client_id"], scopes, None, None, info)
     except OAuth2Error:
         return bearer_challenge(403, "insufficient_scope", "The request was refused.")
-    body = json.dumps(info, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+    return json.dumps(info, separators=(",", ":"), ensure_ascii=False).encode()
