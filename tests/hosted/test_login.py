@@ -304,3 +304,29 @@ def test_account_password_inputs_are_masked(client, user):
     body = text(client.get("/account"))
     inputs = re.findall(r"<input[^>]*name=\"[a-z_]*password\"[^>]*>", body)
     assert len(inputs) >= 2 and all('type="password"' in tag for tag in inputs), inputs
+
+
+def test_a_legacy_hash_is_replaced_at_a_hosted_login(app, client):
+    """The login reads the user outside the ORM and merges it in; an upgraded hash must
+    still be written, with the rehash event, and the login recorded."""
+    import bcrypt
+
+    legacy = bcrypt.hashpw(b"Legacy-pass-1", bcrypt.gensalt(rounds=4)).decode()
+    with app.app_context():
+        user = create_user(frontdesk_state(app).settings, email="Legacy@Example.com",
+                           password=None, verified=True, password_hash=legacy)
+        db.session.commit()
+        user_id = user.id
+    response = login(client, "  legacy@EXAMPLE.com ", "Legacy-pass-1")
+    assert response.status_code == 303 and response.location.endswith("/account")
+    assert signed_in_as(client) == user_id
+    with app.app_context():
+        row = db.session.get(User, user_id)
+        assert row.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert row.last_login_at is not None
+        types = db.session.scalars(db.select(AuditEvent.type).where(
+            AuditEvent.user_id == user_id)).all()
+        assert sorted(types) == ["login_success", "user.password_rehashed"]
+    other_browser = app.test_client()
+    again = login(other_browser, "legacy@example.com", "Legacy-pass-1")  # the argon2id hash
+    assert again.status_code == 303 and signed_in_as(other_browser) == user_id
