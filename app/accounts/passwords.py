@@ -49,9 +49,7 @@ def argon2_verify(encoded: str, password: str) -> bool:
     if encoded.startswith(_SODIUM_PREFIX) and len(encoded) <= _SODIUM_MAX_ENCODED:
         try:
             return sodium_argon2id.verify(encoded.encode("ascii"), password.encode())
-        except InvalidkeyError:  # libsodium's answer to a mismatch and to a malformed string
-            return False
-        except ValueError:  # not ASCII, so not a hash either library reads
+        except (InvalidkeyError, ValueError):  # a mismatch or a malformed / non-ASCII string
             return False
     try:
         return _ANY_PARAMETERS.verify(encoded, password)

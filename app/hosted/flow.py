@@ -80,13 +80,12 @@ def sign_in(user: User, amr: list[str]) -> int:
     return state.auth_time
 
 
-_USERS = User.__table__
+_USERS, _EVENTS = User.__table__, AuditEvent.__table__
 _LOGIN_AT = update(_USERS).where(_USERS.c.id == bindparam("user_id"))
-_AUDIT = insert(AuditEvent.__table__)
+_AUDIT = insert(_EVENTS)
 #: PostgreSQL: both in one statement, the UPDATE as a data-modifying CTE (one round trip).
 #: Every value is an explicitly named parameter: SQLAlchemy would otherwise apply execute
 #: parameters named like a column (created_at) to the UPDATE in the CTE too.
-_EVENTS = AuditEvent.__table__
 _LOGIN_AT_AND_AUDIT = insert(_EVENTS).values(
     created_at=bindparam("at", type_=_EVENTS.c.created_at.type), type="login_success",
     user_id=bindparam("uid", type_=_USERS.c.id.type),
