@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db, frontdesk_state
 from app.models import User
 from app.models._types import utcnow
-from app.oauth.interaction import LoginResult, finish, load_interaction
+from app.oauth.interaction import LoginResult, conclude, load_interaction
 from app.sessions import start_login_session
 from app.triggers import TriggerAbort, run_trigger
 
@@ -63,11 +63,9 @@ def complete_login(user: User, amr: list[str], interaction_id: str | None,
     run_trigger("post_authentication", {**event, "amr": list(amr)})
     if not interaction_id:
         return redirect(url_for("hosted.account"), 303)
-    target = finish(interaction_id, LoginResult(sub=user.id, amr=list(amr),
-                                                auth_time=login.auth_time))
-    if target is None:
-        return show_message(400, GONE)
-    return redirect(target, 303)
+    response = conclude(interaction_id, LoginResult(sub=user.id, amr=list(amr),
+                                                    auth_time=login.auth_time))
+    return response or show_message(400, GONE)
 
 
 def second_factor_step(user: User) -> str | None:

@@ -16,7 +16,7 @@ from app.hosted.pages import (
     see_other,
 )
 from app.models import User
-from app.oauth.interaction import ConsentResult, abort, finish
+from app.oauth.interaction import ConsentResult, Denial, conclude
 from app.sessions import current_login
 
 
@@ -30,13 +30,13 @@ def consent():
         return see_other(url_for("hosted.login", interaction=interaction.id))
     form = ConsentForm(interaction=interaction.id)
     if form.validate_on_submit():
-        if request.form.get("decision") == "allow":
-            url = finish(interaction.id, ConsentResult(scopes=list(interaction.scopes)))
-        else:
-            url = abort(interaction.id, "access_denied", "The user denied the request.")
-        if url is None:
+        outcome = ConsentResult(scopes=list(interaction.scopes)) \
+            if request.form.get("decision") == "allow" \
+            else Denial("access_denied", "The user denied the request.")
+        response = conclude(interaction.id, outcome, loaded=interaction)
+        if response is None:
             raise InteractionGone()
-        return see_other(url)
+        return response
     user = db.session.get(User, login.user_id)
     scopes = [{"name": s, "text": scope_description(s)} for s in interaction.scopes]
     return render_page("hosted/consent.html", form=form, scopes=scopes,

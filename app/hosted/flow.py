@@ -1,5 +1,5 @@
 """The end of every way in (password, MFA, sign-up confirmation): the second factor when
-the user has one (or must enrol), then the login session and the interaction's finish().
+the user has one (or must enrol), then the login session and the interaction's conclusion.
 
 Between the password and the second factor the user is *pending*: known in this browser's
 session, not signed in, for at most PENDING_SECONDS.
@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, update
 from app.extensions import db, frontdesk_state
 from app.hosted.pages import loaded_interaction, origin, render_page, see_other
 from app.models import AuditEvent, User
-from app.oauth.interaction import LoginResult, finish
+from app.oauth.interaction import LoginResult, conclude, finish
 from app.readonly_db import autocommit_connection
 from app.sessions import start_login_session
 from app.triggers import run_trigger
@@ -125,9 +125,13 @@ def next_url(user_id: str, amr: list[str], auth_time: int,
 
 
 def complete_login(user: User, amr: list[str], interaction_id: str | None) -> Response:
+    """Signed in: straight on to what the protocol decides (the client with its code, or
+    consent), or the account page without an interaction."""
     user_id = user.id  # before sign_in's commit expires the row
     auth_time = sign_in(user, amr)
-    url = next_url(user_id, amr, auth_time, interaction_id)
-    if url is None:
-        return render_page("hosted/expired.html", http_status=400)
-    return see_other(url)
+    if not interaction_id:
+        return see_other(url_for("hosted.account"))
+    response = conclude(interaction_id, LoginResult(sub=user_id, amr=list(amr),
+                                                    auth_time=auth_time, acr=None),
+                        loaded=loaded_interaction())
+    return response or render_page("hosted/expired.html", http_status=400)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -44,7 +45,12 @@ from app.oauth.interaction import (
     park_interaction,
     save_interaction,
 )
-from app.oauth.responses import RESPONSE_MODES, authorization_response, error_redirect
+from app.oauth.responses import (
+    RESPONSE_MODES,
+    authorization_response,
+    error_redirect,
+    page_error,
+)
 from app.oauth.signing import decode_jwt
 from app.oauth.tokens import Subject
 from app.sessions import current_login
@@ -215,6 +221,27 @@ def resume(interaction_id: str) -> Response:
         raise AuthorizePageError("invalid_request", "This sign-in request has expired or was "
                                  "started in another browser. Please start again from the "
                                  "application.")
+    return resume_interaction(ix)
+
+
+def answer(step: Callable[[], Response]) -> Response:
+    """Run a step of this flow; its page errors and client redirects become responses."""
+    try:
+        return step()
+    except AuthorizePageError as exc:
+        return page_error(exc.status, exc.error, exc.description)
+    except AuthorizeRedirectError as exc:
+        return exc.response()
+
+
+def answer_resume(ix: Interaction) -> Response:
+    """The resume of an interaction a hosted page just concluded in this request
+    (app.oauth.interaction.conclude): the same decision as GET resume, without the hop."""
+    return answer(lambda: resume_interaction(ix))
+
+
+def resume_interaction(ix: Interaction) -> Response:
+    """Re-validate the parked request, then the client's error or `decide`."""
     authz = validate(MultiDict(ix.params))
     if ix.error:
         discard_interaction(ix.id)

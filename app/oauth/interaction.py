@@ -5,6 +5,11 @@ the browser, and sends the user to a hosted page (`/login?interaction=<id>`, `/c
 The page ends the interaction with `finish(id, result)` or `abort(id, error)`, each returning
 the URL to send the browser to: `/oauth2/authorize/resume/<id>`, where the protocol alone
 decides what comes next and issues the code. Login, MFA, consent and federation all use this.
+
+`conclude(id, outcome)` is finish/abort followed by that resume in the same request: the
+protocol's own resume (app.oauth.authorize) decides and answers, so the browser goes straight
+to the client (or the next page) with one redirect fewer. The hosted login, MFA, sign-up and
+consent pages end this way; a redirect costs the user a network round trip.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flask import session, url_for
+from flask import Response, session, url_for
 
 from app.extensions import frontdesk_state
 from app.store import Store
@@ -109,18 +114,38 @@ def resume_url(interaction_id: str) -> str:
     return url_for(RESUME_ENDPOINT, interaction_id=interaction_id)
 
 
-def finish(interaction_id: str, result: LoginResult | ConsentResult,
-           loaded: Interaction | None = None) -> str | None:
-    """Record what the page achieved; returns where to send the browser (None if gone).
-    `loaded`: the same interaction, already loaded by this request (saves a store read)."""
+@dataclass(frozen=True)
+class Denial:
+    """The interaction ends with an OAuth error for the client (e.g. the user said no)."""
+
+    error: str = "access_denied"
+    description: str | None = None
+
+
+def _recorded(interaction_id: str, outcome: LoginResult | ConsentResult | Denial,
+              loaded: Interaction | None) -> Interaction | None:
+    """The interaction with the page's outcome set on it (not saved); None if gone."""
     interaction = loaded if loaded is not None and loaded.id == interaction_id else \
         load_interaction(interaction_id)
     if interaction is None:
         return None
-    if isinstance(result, LoginResult):
-        interaction.login = asdict(result)
+    if isinstance(outcome, LoginResult):
+        interaction.login = asdict(outcome)
+    elif isinstance(outcome, ConsentResult):
+        interaction.consent = asdict(outcome)
     else:
-        interaction.consent = asdict(result)
+        interaction.error = {"error": outcome.error,
+                             "error_description": outcome.description or ""}
+    return interaction
+
+
+def finish(interaction_id: str, result: LoginResult | ConsentResult,
+           loaded: Interaction | None = None) -> str | None:
+    """Record what the page achieved; returns where to send the browser (None if gone).
+    `loaded`: the same interaction, already loaded by this request (saves a store read)."""
+    interaction = _recorded(interaction_id, result, loaded)
+    if interaction is None:
+        return None
     save_interaction(interaction)
     return resume_url(interaction_id)
 
@@ -128,9 +153,19 @@ def finish(interaction_id: str, result: LoginResult | ConsentResult,
 def abort(interaction_id: str, error: str = "access_denied",
           description: str | None = None) -> str | None:
     """End the interaction with an OAuth error for the client (e.g. the user said no)."""
-    interaction = load_interaction(interaction_id)
+    interaction = _recorded(interaction_id, Denial(error, description), None)
     if interaction is None:
         return None
-    interaction.error = {"error": error, "error_description": description or ""}
     save_interaction(interaction)
     return resume_url(interaction_id)
+
+
+def conclude(interaction_id: str, outcome: LoginResult | ConsentResult | Denial,
+             loaded: Interaction | None = None) -> Response | None:
+    """finish() or abort(), then the protocol's resume in this request; returns its answer
+    (None if the interaction is gone). Nothing is saved here: the resume discards the
+    interaction when it issues the code, and saves it when it asks for another page."""
+    from app.oauth.authorize import answer_resume  # the protocol's half (it imports this)
+
+    interaction = _recorded(interaction_id, outcome, loaded)
+    return None if interaction is None else answer_resume(interaction)

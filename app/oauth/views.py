@@ -26,22 +26,13 @@ bp.after_request(add_cors_headers)
 def authorize():
     """RFC 6749 §3.1 / OIDC Core §3.1.2.1: GET, or POST with a form body."""
     values = request.form if request.method == "POST" else request.args
-    return _authorize(lambda: authorize_flow.start(values))
+    return authorize_flow.answer(lambda: authorize_flow.start(values))
 
 
 @bp.get("/oauth2/authorize/resume/<interaction_id>")
 def authorize_resume(interaction_id: str):
     """Back from a hosted page (app.oauth.interaction.finish / abort)."""
-    return _authorize(lambda: authorize_flow.resume(interaction_id))
-
-
-def _authorize(step) -> Response:
-    try:
-        return step()
-    except authorize_flow.AuthorizePageError as exc:
-        return page_error(exc.status, exc.error, exc.description)
-    except authorize_flow.AuthorizeRedirectError as exc:
-        return exc.response()
+    return authorize_flow.answer(lambda: authorize_flow.resume(interaction_id))
 
 
 @bp.post("/oauth2/token")

@@ -21,9 +21,9 @@ def third_party(app):
 def to_consent(client, user, third_party):
     req, interaction, _ = start_authorization(client, third_party,
                                               scope="openid profile email offline_access")
-    resumed = client.get(login(client, user["email"], user["password"], interaction).location)
-    assert resumed.status_code in (302, 303) and resumed.location.startswith("/consent?")
-    return req, resumed.location
+    signed_in = login(client, user["email"], user["password"], interaction)
+    assert signed_in.status_code == 303 and signed_in.location.startswith("/consent?")
+    return req, signed_in.location
 
 
 def test_consent_page_shows_client_and_scopes(client, user, third_party):
@@ -46,10 +46,12 @@ def test_allow_returns_a_code(client, user, third_party):
     response = client.post(location, data={"csrf_token": csrf_token(page),
                                            "interaction": query(location)["interaction"],
                                            "decision": "allow"})
-    assert response.status_code == 303
-    final = client.get(response.location)
-    assert final.location.startswith(third_party["redirect_uri"])
-    assert query(final.location)["code"] and query(final.location)["state"] == req.state
+    assert response.status_code == 303  # straight to the client: no resume hop after a POST
+    assert response.location.startswith(third_party["redirect_uri"])
+    assert query(response.location)["code"] and query(response.location)["state"] == req.state
+    assert client.post(location, data={"csrf_token": csrf_token(page), "decision": "allow",
+                                       "interaction": query(location)["interaction"]}
+                       ).status_code == 400  # the interaction is used up
 
 
 def test_deny_returns_access_denied(client, user, third_party):
@@ -58,9 +60,10 @@ def test_deny_returns_access_denied(client, user, third_party):
     response = client.post(location, data={"csrf_token": csrf_token(page),
                                            "interaction": query(location)["interaction"],
                                            "decision": "deny"})
-    final = client.get(response.location)
-    assert query(final.location)["error"] == "access_denied"
-    assert query(final.location)["state"] == req.state
+    assert response.status_code == 303 and response.location.startswith(
+        third_party["redirect_uri"])
+    assert query(response.location)["error"] == "access_denied"
+    assert query(response.location)["state"] == req.state
 
 
 def test_consent_without_interaction_is_the_expired_page(client, user):

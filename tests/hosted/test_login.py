@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Client, User
 from tests.conftest import PASSWORD
 from tests.hosted.helpers import (
     SECURITY_HEADERS,
@@ -47,20 +48,22 @@ def test_login_rotates_the_session_id(client, user, app):
     assert before != after
 
 
-def test_login_with_interaction_finishes_it(client, user, oauth_client):
+def test_login_with_interaction_finishes_it(app, client, user, oauth_client):
     req, interaction, location = start_authorization(client, oauth_client)
     assert location.startswith("/login?")
     page = client.get(location)
     assert 'name="interaction"' in text(page) and interaction in text(page)
     assert "Test App" in text(page)
     response = login(client, user["email"], user["password"], interaction)
+    # 303 straight to the client with the code: the protocol's resume ran in this request
     assert response.status_code == 303
-    assert f"/oauth2/authorize/resume/{interaction}" in response.location
-    final = client.get(response.location)
-    assert final.status_code in (302, 303)
-    params = query(final.location)
-    assert final.location.startswith(oauth_client["redirect_uri"])
+    assert response.location.startswith(oauth_client["redirect_uri"])
+    params = query(response.location)
     assert params["state"] == req.state and params["code"]
+    assert params["iss"] == frontdesk_state(app).settings.issuer
+    assert response.headers["Cache-Control"] == "no-store"
+    gone = client.get(f"/oauth2/authorize/resume/{interaction}")  # used up with the code
+    assert gone.status_code == 400
 
 
 def test_login_is_recorded(app, client, user, oauth_client):
@@ -330,3 +333,55 @@ def test_a_legacy_hash_is_replaced_at_a_hosted_login(app, client):
     other_browser = app.test_client()
     again = login(other_browser, "legacy@example.com", "Legacy-pass-1")  # the argon2id hash
     assert again.status_code == 303 and signed_in_as(other_browser) == user_id
+
+
+def test_form_post_client_gets_the_form_page_from_the_login_post(client, user, oauth_client):
+    req, interaction, _ = start_authorization(client, oauth_client, response_mode="form_post")
+    response = login(client, user["email"], user["password"], interaction)
+    assert response.status_code == 200  # the page posting the code, straight from POST /login
+    body = text(response)
+    assert f'action="{oauth_client["redirect_uri"]}"' in body
+    assert 'name="code"' in body and f'value="{req.state}"' in body
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'nonce-" in csp and "form-action http://127.0.0.1:9999" in csp
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_redirect_uri_removed_during_login_is_an_error_page_not_a_redirect(
+        app, client, user, oauth_client):
+    _, interaction, _ = start_authorization(client, oauth_client)
+    with app.app_context():
+        registered = db.session.execute(
+            select(Client).where(Client.client_id == oauth_client["client_id"])).scalar_one()
+        registered.redirect_uris = ["http://127.0.0.1:9999/other"]
+        db.session.commit()
+    response = login(client, user["email"], user["password"], interaction)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "not registered" in text(response)
+    assert signed_in_as(client) == user["id"]  # the login itself stands
+
+
+def test_client_disallowing_the_scope_meanwhile_gets_the_error_by_redirect(
+        app, client, user, oauth_client):
+    req, interaction, _ = start_authorization(client, oauth_client,
+                                              response_type="code")
+    with app.app_context():
+        registered = db.session.execute(
+            select(Client).where(Client.client_id == oauth_client["client_id"])).scalar_one()
+        registered.grant_types = ["refresh_token"]  # authorization_code withdrawn
+        db.session.commit()
+    response = login(client, user["email"], user["password"], interaction)
+    assert response.status_code == 303
+    assert response.location.startswith(oauth_client["redirect_uri"])
+    params = query(response.location)
+    assert params["error"] == "unauthorized_client" and params["state"] == req.state
+    assert "code" not in params
+
+
+def test_prompt_consent_goes_from_login_straight_to_the_consent_page(
+        client, user, oauth_client):
+    _, interaction, _ = start_authorization(client, oauth_client, prompt="consent")
+    response = login(client, user["email"], user["password"], interaction)
+    assert response.status_code == 303
+    assert response.location.startswith(f"/consent?interaction={interaction}")
+    assert client.get(response.location).status_code == 200

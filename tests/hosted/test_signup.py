@@ -294,13 +294,12 @@ def test_custom_attributes_are_stored_and_released_by_scope(custom_app):
     outbox = Outbox(frontdesk_state(app).settings.mail_outbox)
     code = code_in(outbox.text(outbox.last(GOOD["email"])))
     confirmed = post_form(client, started.location, {"code": code, "interaction": interaction})
-    assert confirmed.status_code == 303 and f"/resume/{interaction}" in confirmed.location
+    assert confirmed.status_code == 303 and query(confirmed.location)["code"]
     with app.app_context():
         user = User.find_by_email(GOOD["email"])
         assert user.attributes == {"name": "New Person", "team": "red", "seats": 3,
                                    "newsletter": True, "starts_at": "2030-01-31T14:00:00Z"}
-    final = client.get(confirmed.location)
-    tokens = client.post("/oauth2/token", data=req.token_form(query(final.location)["code"]),
+    tokens = client.post("/oauth2/token", data=req.token_form(query(confirmed.location)["code"]),
                          headers=basic_auth(oauth_client["client_id"],
                                             oauth_client["client_secret"])).get_json()
     _, claims = verify_jwt(client, tokens["id_token"])

@@ -35,7 +35,7 @@ def test_real_login_form_completes_the_code_flow(flow, client, oauth_client, use
     req = flow.request(oauth_client)
     back = _log_in(client, client.get(req.url(login_hint=user["email"])), user["email"],
                    user["password"])
-    assert back.status_code == 302 and back.location.startswith(oauth_client["redirect_uri"])
+    assert back.status_code == 303 and back.location.startswith(oauth_client["redirect_uri"])
     params = redirect_params(back)
     tokens = flow.token(oauth_client, req.token_form(params["code"])).get_json()
     claims = verify_jwt(client, tokens["id_token"])[1]

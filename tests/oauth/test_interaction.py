@@ -6,8 +6,10 @@ from flask import session
 
 from app.oauth.interaction import (
     ConsentResult,
+    Denial,
     LoginResult,
     abort,
+    conclude,
     discard_interaction,
     finish,
     load_interaction,
@@ -47,3 +49,15 @@ def test_interaction_is_bound_to_the_browser(app):
         session.clear()  # another browser: another binding key
         assert load_interaction(ix.id) is None
         assert load_interaction(None) is None and load_interaction("x" * 100) is None
+
+
+def test_conclude_answers_like_the_resume_and_saves_nothing_itself(app):
+    with app.test_request_context():
+        ix = _park()  # client "c" is not registered: the resume's error page
+        response = conclude(ix.id, LoginResult(sub="u", amr=["pwd"], auth_time=1))
+        assert response.status_code == 400 and "not registered" in response.get_data(True)
+        assert load_interaction(ix.id).login is None  # the outcome was not stored
+        assert conclude(ix.id, Denial()).status_code == 400
+        discard_interaction(ix.id)
+        assert conclude(ix.id, ConsentResult(scopes=[])) is None
+        assert conclude("x" * 100, Denial()) is None
