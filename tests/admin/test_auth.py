@@ -107,8 +107,7 @@ def test_user_access_token_is_refused(app, client, user, oauth_client):
                                               scope="openid admin:users:read")
     back = login(client, user["email"], user["password"], interaction)
     assert back.status_code == 303
-    done = client.get(back.location)
-    code = dict(p.split("=", 1) for p in done.location.split("?", 1)[1].split("&"))["code"]
+    code = dict(p.split("=", 1) for p in back.location.split("?", 1)[1].split("&"))["code"]
     tokens = client.post("/oauth2/token", data=req.token_form(code),
                          auth=(oauth_client["client_id"], oauth_client["client_secret"]))
     access = tokens.get_json()["access_token"]

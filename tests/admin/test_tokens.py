@@ -52,8 +52,7 @@ def sign_in_and_get_tokens(client, oauth_client: dict, email: str, scope: str) -
     req, interaction, _ = start_authorization(client, oauth_client, scope=scope)
     back = login(client, email, PASSWORD, interaction)
     assert back.status_code == 303, back.get_data(as_text=True)[:500]
-    done = client.get(back.location)
-    code = redirect_params(done)["code"]
+    code = redirect_params(back)["code"]  # straight from the login post to the client
     response = client.post("/oauth2/token", data=req.token_form(code),
                            auth=(oauth_client["client_id"], oauth_client["client_secret"]))
     assert response.status_code == 200, response.get_json()
