@@ -81,7 +81,10 @@ def sign_in(user: User, amr: list[str]) -> int:
 
 
 _USERS, _EVENTS = User.__table__, AuditEvent.__table__
-_LOGIN_AT = update(_USERS).where(_USERS.c.id == bindparam("user_id"))
+#: updated_at set to itself: a login is not a change of the user's information, and the
+#: column's onupdate would otherwise move it (app.models.users).
+_LOGIN_AT = update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(
+    updated_at=_USERS.c.updated_at)
 _AUDIT = insert(_EVENTS)
 #: PostgreSQL: both in one statement, the UPDATE as a data-modifying CTE (one round trip).
 #: Every value is an explicitly named parameter: SQLAlchemy would otherwise apply execute
@@ -94,7 +97,7 @@ _LOGIN_AT_AND_AUDIT = insert(_EVENTS).values(
     details=bindparam("amr_details", type_=_EVENTS.c.details.type),
 ).add_cte(update(_USERS).where(_USERS.c.id == bindparam("uid", type_=_USERS.c.id.type))
           .values(last_login_at=bindparam("at", type_=_USERS.c.last_login_at.type),
-                  updated_at=bindparam("at", type_=_USERS.c.updated_at.type)).cte("touched"))
+                  updated_at=_USERS.c.updated_at).cte("touched"))
 
 
 def _record_login(user_id: str, client_id: str | None, ip: str | None, amr: list[str]) -> None:

@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, func
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.extensions import db
 from app.models._types import UTCDateTime, new_id, utcnow
@@ -50,6 +63,20 @@ class User(db.Model):
 
 
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+#: What a sign-in writes; it is not a change of the user's information.
+LOGIN_ONLY_CHANGES = frozenset({"last_login_at"})
+
+
+@event.listens_for(User, "before_update")
+def _keep_updated_at_on_login(mapper, connection, target: User) -> None:
+    """updated_at is when the user's information last changed (the OIDC `updated_at`
+    claim, the admin API's field): a flush that only records a sign-in keeps it, where the
+    column's onupdate would move it. Core UPDATEs of last_login_at set it to itself."""
+    state = inspect(target)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    if changed and changed <= LOGIN_ONLY_CHANGES:
+        flag_modified(target, "updated_at")  # written back as it is: onupdate skipped
 
 
 class Group(db.Model):

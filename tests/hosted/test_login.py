@@ -73,7 +73,8 @@ def test_login_is_recorded(app, client, user, oauth_client):
     login(client, user["email"], user["password"], interaction)
     with app.app_context():
         row = db.session.get(User, user["id"])
-        assert row.last_login_at is not None and row.updated_at > updated_before
+        assert row.last_login_at is not None
+        assert row.updated_at == updated_before  # a login is not a change of the user
         events = db.session.scalars(db.select(AuditEvent).where(
             AuditEvent.type == "login_success")).all()
         assert len(events) == 1
@@ -385,3 +386,17 @@ def test_prompt_consent_goes_from_login_straight_to_the_consent_page(
     assert response.status_code == 303
     assert response.location.startswith(f"/consent?interaction={interaction}")
     assert client.get(response.location).status_code == 200
+
+
+def test_updated_at_moves_for_a_change_of_the_user_not_for_a_login(app, user):
+    with app.app_context():
+        row = db.session.get(User, user["id"])
+        before = row.updated_at
+        row.last_login_at = row.updated_at  # an ORM flush that only records a sign-in
+        db.session.commit()
+        row = db.session.get(User, user["id"])
+        assert row.updated_at == before and row.last_login_at is not None
+        row.attributes = {**row.attributes, "name": "Alice Renamed"}
+        row.last_login_at = None
+        db.session.commit()
+        assert db.session.get(User, user["id"]).updated_at > before
