@@ -361,3 +361,13 @@ def register(sub, common) -> None:
     p.add_argument("--refresh-tokens", type=int, default=1_000_000)
     p.add_argument("--small", type=int, default=1000)
     p.set_defaults(handler=run_scale, scenarios="login,refresh")
+
+    p = sub.add_parser("clean", help="drop what an interrupted run left behind (bench "
+                                     "databases, fdbench: keys); never while a bench runs")
+    p.set_defaults(handler=run_clean)
+
+
+def run_clean(_args) -> None:
+    names, keys = servers.remove_leftovers()
+    print(f"dropped {len(names)} database(s){': ' + ', '.join(names) if names else ''}; "
+          f"deleted {keys} Redis key(s) under fdbench:")

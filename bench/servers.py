@@ -95,6 +95,28 @@ def drop_database(url: str) -> None:
     engine.dispose()
 
 
+def remove_leftovers() -> tuple[list[str], int]:
+    """Drop every bench database (`frontdesk_bench_*`, the scale run's included) and every
+    `fdbench:` key: what a run that was killed leaves behind. Never while a bench runs."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        names = list(conn.execute(text(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'frontdesk\\_bench\\_%'"
+        )).scalars())
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = len(list(client.scan_iter(match="fdbench:*", count=5000)))
+    client.close()
+    flush_redis_prefix(REDIS_URL, "fdbench:")
+    return names, keys
+
+
 def flush_redis_prefix(url: str, prefix: str) -> None:
     import redis
 

@@ -1,4 +1,4 @@
-# Shared by scripts/quickstart and scripts/test (sourced, not run).
+# Shared by scripts/quickstart, scripts/test and bench/run (sourced, not run).
 
 # The first python3.x on PATH that is 3.11 or newer.
 find_python() {
