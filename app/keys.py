@@ -123,6 +123,9 @@ class _RingState:
     verifiers: dict[str, tuple[str, Any]]  # kid -> (alg, cryptography public key)
     jwks_bytes: bytes
     jwks_etag: str
+    #: token -> its decoded header and payload JSON, for tokens whose signature one of
+    #: these verifiers accepted (app.oauth.signing): it dies with this load of the keys.
+    verified: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,6 +199,10 @@ class KeyRing:
     def verifier(self, kid: str) -> tuple[str, Any] | None:
         """(alg, public key object) of a published key, or None."""
         return self._current().verifiers.get(kid)
+
+    def verified_tokens(self) -> dict[str, tuple[bytes, bytes]]:
+        """The memo of tokens this load of the keys verified (app.oauth.signing)."""
+        return self._current().verified
 
     def verification_keys(self) -> KeySet:
         """Every published public key (next, active, retired)."""

@@ -10,6 +10,14 @@ introspection call, and the generic path cost several times the signature itself
 rules are the same: the header's `alg` must be allowed and match the key its `kid` names,
 `crit` is refused (RFC 7515 §4.1.11: we understand no extension), the payload must be a
 JSON object.
+
+A token whose signature was accepted is remembered (up to VERIFIED_MEMO_SIZE per process)
+with the key-ring load that accepted it, so the same access token on its next userinfo or
+introspection call skips the RSA check, the header checks and the base64; its header and
+payload are parsed afresh each time. Only the signature's verdict is remembered: expiry,
+the deny-list, typ, iss and the user are checked by the callers on every call, and the
+memo goes with the keys at the ring's next reload (a key withdrawn stops verifying then,
+as without the memo).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ _PKCS1 = padding.PKCS1v15()
 _ECDSA = ec.ECDSA(_SHA256)
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _HEADER_CACHE: dict[tuple[str, str, str], bytes] = {}
+VERIFIED_MEMO_SIZE = 2048
 
 
 def b64url(data: bytes) -> bytes:
@@ -98,27 +107,48 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
     Only the signature is checked here; callers check typ, iss, exp and the rest.
     """
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH \
-            or not _COMPACT.fullmatch(token):
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    keyring = frontdesk_state().keyring
+    memo = keyring.verified_tokens()
+    known = memo.get(token)
+    if known is not None:  # parsed afresh: callers may change what they get
+        return json.loads(known[0]), json.loads(known[1])
+    verified = _verify_compact(keyring, token)
+    if verified is None:
+        return None
+    header_json, header, claims_json, claims = verified
+    if len(memo) >= VERIFIED_MEMO_SIZE:  # bounded: tokens come from clients
+        memo.clear()
+    memo[token] = (header_json, claims_json)
+    return header, claims
+
+
+def _verify_compact(keyring, token: str) -> tuple[bytes, dict, bytes, dict] | None:
+    """The header and payload (JSON and parsed) of a compact JWS one of the ring's
+    published keys signed, with the header rules above; else None."""
+    if not _COMPACT.fullmatch(token):
         return None
     encoded_header, encoded_claims, encoded_signature = token.split(".")
     try:
-        header = json.loads(b64url_decode(encoded_header))
+        header_json = b64url_decode(encoded_header)
+        header = json.loads(header_json)
         if not isinstance(header, dict) or "crit" in header:
             return None
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in SIGNING_ALGS or not isinstance(kid, str):
             return None
-        published = frontdesk_state().keyring.verifier(kid)
+        published = keyring.verifier(kid)
         if published is None or published[0] != alg:
             return None
         signing_input = (encoded_header + "." + encoded_claims).encode("ascii")
         if not _verify(published[1], alg, signing_input, b64url_decode(encoded_signature)):
             return None
-        claims = json.loads(b64url_decode(encoded_claims))
+        claims_json = b64url_decode(encoded_claims)
+        claims = json.loads(claims_json)
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         return None
-    return (header, claims) if isinstance(claims, dict) else None
+    return (header_json, header, claims_json, claims) if isinstance(claims, dict) else None
 
 
 def looks_like_jwt(token: str) -> bool:

@@ -96,3 +96,47 @@ def test_decode_refuses_crit_and_non_object_payloads(app):
         assert decode_jwt(_signed_raw({"alg": "RS256", "crit": ["x"], "x": 1}, b'{"a":1}')) is None
         assert decode_jwt(_signed_raw({"alg": "RS256"}, b"[1,2]")) is None
         assert decode_jwt(_signed_raw({"alg": "RS256"}, b"not json")) is None
+
+
+def test_a_verified_token_is_remembered_with_the_key_ring_load(app):
+    with app.test_request_context():
+        ring = frontdesk_state().keyring
+        token = sign_jwt({"a": 1, "list": [1]}, "RS256", "at+jwt")
+        assert ring.verified_tokens() == {}
+        header, claims = decode_jwt(token)
+        assert token in ring.verified_tokens()
+        claims["a"], claims["list"][0] = 2, 2  # what a caller does to its copy
+        header["alg"] = "none"
+        assert decode_jwt(token) == ({"alg": "RS256", "typ": "at+jwt", "kid": header["kid"]},
+                                     {"a": 1, "list": [1]})
+        assert decode_jwt(token[:-2] + "AA") is None  # refusals are not remembered
+        assert len(ring.verified_tokens()) == 1
+        ring.reload()  # a new load of the keys starts with nothing remembered
+        assert ring.verified_tokens() == {}
+        assert decode_jwt(token)[1] == {"a": 1, "list": [1]}
+
+
+def test_a_key_withdrawn_at_reload_stops_verifying_remembered_tokens(app):
+    from app.extensions import db
+    from app.models import SigningKey
+
+    with app.test_request_context():
+        ring = frontdesk_state().keyring
+        token = sign_jwt({"a": 1}, "ES256", "at+jwt")
+        assert decode_jwt(token) is not None
+        kid = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
+        db.session.delete(db.session.get(SigningKey, kid))
+        db.session.commit()
+        ring.reload()
+        assert decode_jwt(token) is None
+
+
+def test_the_memo_is_bounded(app, monkeypatch):
+    import app.oauth.signing as signing
+
+    monkeypatch.setattr(signing, "VERIFIED_MEMO_SIZE", 3)
+    with app.test_request_context():
+        memo = frontdesk_state().keyring.verified_tokens()
+        for n in range(7):
+            assert decode_jwt(sign_jwt({"n": n}, "ES256", "JWT"))[1] == {"n": n}
+            assert len(memo) <= 3
