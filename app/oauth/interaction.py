@@ -8,8 +8,9 @@ decides what comes next and issues the code. Login, MFA, consent and federation 
 
 `conclude(id, outcome)` is finish/abort followed by that resume in the same request: the
 protocol's own resume (app.oauth.authorize) decides and answers, so the browser goes straight
-to the client (or the next page) with one redirect fewer. The hosted login, MFA, sign-up and
-consent pages end this way; a redirect costs the user a network round trip.
+to the client (or the next page) with one redirect fewer. The hosted login, MFA, sign-up,
+consent and federated-login pages end this way; a redirect costs the user a network round
+trip.
 """
 
 from __future__ import annotations
