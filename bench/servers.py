@@ -108,16 +108,11 @@ def remove_leftovers() -> tuple[list[str], int]:
         for name in names:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = len(list(client.scan_iter(match="fdbench:*", count=5000)))
-    client.close()
-    flush_redis_prefix(REDIS_URL, "fdbench:")
-    return names, keys
+    return names, flush_redis_prefix(REDIS_URL, "fdbench:")
 
 
-def flush_redis_prefix(url: str, prefix: str) -> None:
+def flush_redis_prefix(url: str, prefix: str) -> int:
+    """Delete every key under `prefix`; returns how many there were."""
     import redis
 
     client = redis.Redis.from_url(url)
@@ -125,6 +120,7 @@ def flush_redis_prefix(url: str, prefix: str) -> None:
     for start in range(0, len(batch), 5000):
         client.delete(*batch[start:start + 5000])
     client.close()
+    return len(batch)
 
 
 # --- Frontdesk ----------------------------------------------------------------------------

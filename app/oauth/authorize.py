@@ -234,14 +234,10 @@ def answer(step: Callable[[], Response]) -> Response:
         return exc.response()
 
 
-def answer_resume(ix: Interaction) -> Response:
-    """The resume of an interaction a hosted page just concluded in this request
-    (app.oauth.interaction.conclude): the same decision as GET resume, without the hop."""
-    return answer(lambda: resume_interaction(ix))
-
-
 def resume_interaction(ix: Interaction) -> Response:
-    """Re-validate the parked request, then the client's error or `decide`."""
+    """Re-validate the parked request, then the client's error or `decide`: GET resume's
+    decision, and that of a page concluding the interaction in its own request
+    (app.oauth.interaction.conclude)."""
     authz = validate(MultiDict(ix.params))
     if ix.error:
         discard_interaction(ix.id)

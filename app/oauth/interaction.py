@@ -166,7 +166,7 @@ def conclude(interaction_id: str, outcome: LoginResult | ConsentResult | Denial,
     """finish() or abort(), then the protocol's resume in this request; returns its answer
     (None if the interaction is gone). Nothing is saved here: the resume discards the
     interaction when it issues the code, and saves it when it asks for another page."""
-    from app.oauth.authorize import answer_resume  # the protocol's half (it imports this)
+    from app.oauth.authorize import answer, resume_interaction  # the protocol's half
 
     interaction = _recorded(interaction_id, outcome, loaded)
-    return None if interaction is None else answer_resume(interaction)
+    return None if interaction is None else answer(lambda: resume_interaction(interaction))

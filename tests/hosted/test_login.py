@@ -362,10 +362,9 @@ def test_redirect_uri_removed_during_login_is_an_error_page_not_a_redirect(
     assert signed_in_as(client) == user["id"]  # the login itself stands
 
 
-def test_client_disallowing_the_scope_meanwhile_gets_the_error_by_redirect(
+def test_client_losing_the_grant_meanwhile_gets_the_error_by_redirect(
         app, client, user, oauth_client):
-    req, interaction, _ = start_authorization(client, oauth_client,
-                                              response_type="code")
+    req, interaction, _ = start_authorization(client, oauth_client)
     with app.app_context():
         registered = db.session.execute(
             select(Client).where(Client.client_id == oauth_client["client_id"])).scalar_one()
