@@ -1,20 +1,29 @@
 """Password hashing with argon2id; parameters come from Settings and never go below OWASP's.
 
-Hashing and verification run on libsodium (PyNaCl) wherever it can: its argon2id picks AVX2 or
-AVX-512 code at run time and costs about half the CPU of argon2-cffi's portable build for the
-same parameters (on the development machine, 12 ms against 26 ms at the OWASP minimum, page
-faults of its fresh 19 MiB included; bench/README.md). Both write and read the same PHC string,
-so each verifies the other's hashes and nothing stored changes. argon2-cffi stays for what
-libsodium does not do: hashing with more than one lane, argon2i/argon2d and version-16 strings,
+Two engines write and read the same PHC strings, so each verifies the other's hashes and
+nothing stored depends on which ran:
+- libsodium (PyNaCl) picks AVX2/AVX-512 code at run time, but maps a fresh buffer for every
+  hash (19 MiB at the OWASP minimum), and the page faults of that buffer can cost as much as
+  the hash itself (on the development machine 8.6 ms of system time against 11 ms of compute).
+- argon2-cffi allocates with malloc, and glibc keeps a freed buffer of up to 32 MiB for the
+  next hash: no page faults after the first. Its wheels carry portable SSE2 code (about twice
+  libsodium's compute); built on the machine for its CPU (scripts/lib.sh does that where a C
+  compiler is found) it is as fast as libsodium, faults aside.
+For one-lane argon2id (what we write), each process times both engines once per parameter
+set, at the first hash or verification, and keeps the faster (`_sodium_is_faster`).
+argon2-cffi alone does the rest: more than one lane, argon2i/argon2d and version-16 strings,
 and reading parameters (needs_rehash).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import hash_secret
 from nacl.exceptions import InvalidkeyError
 from nacl.pwhash import argon2id as sodium_argon2id
 
@@ -23,6 +32,10 @@ from app.config import Settings
 _SODIUM_PREFIX = "$argon2id$v=19$"
 _SODIUM_MAX_ENCODED = sodium_argon2id.PWHASH_SIZE - 1  # PyNaCl refuses longer strings
 _ANY_PARAMETERS = PasswordHasher()  # verify() reads the parameters from the string
+# glibc reuses a freed buffer below its largest dynamic mmap threshold (32 MiB on 64-bit);
+# above it argon2-cffi faults its buffer in like libsodium does, and libsodium computes faster.
+_HEAP_REUSE_MAX_KIB = 31 * 1024
+_TRIAL_PASSWORD = b"frontdesk-engine-trial"
 
 
 @lru_cache(maxsize=8)
@@ -38,23 +51,80 @@ def password_hasher(settings: Settings) -> PasswordHasher:
 
 
 def argon2id_hash(password: str, memory_kib: int, time_cost: int, parallelism: int) -> str:
-    if parallelism == 1:  # libsodium always hashes with one lane
-        return sodium_argon2id.str(password.encode(), opslimit=time_cost,
-                                   memlimit=memory_kib * 1024).decode("ascii")
+    if parallelism == 1 and _sodium_is_faster(memory_kib, time_cost):
+        return _sodium_hash(password.encode(), memory_kib, time_cost)
+    if parallelism == 1:
+        return _cffi_hash(password.encode(), memory_kib, time_cost)
     return _hasher(memory_kib, time_cost, parallelism).hash(password)
 
 
 def argon2_verify(encoded: str, password: str) -> bool:
     """Any argon2 PHC string (its own parameters); False for a mismatch or an unreadable hash."""
     if encoded.startswith(_SODIUM_PREFIX) and len(encoded) <= _SODIUM_MAX_ENCODED:
-        try:
-            return sodium_argon2id.verify(encoded.encode("ascii"), password.encode())
-        except (InvalidkeyError, ValueError):  # a mismatch or a malformed / non-ASCII string
-            return False
+        costs = _one_lane_costs(encoded)
+        if costs is not None and _sodium_is_faster(*costs):
+            return _sodium_verify(encoded, password.encode())
     try:
         return _ANY_PARAMETERS.verify(encoded, password)
     except (VerificationError, InvalidHashError, ValueError):  # ValueError: not ASCII
         return False
+
+
+def _sodium_hash(password: bytes, memory_kib: int, time_cost: int) -> str:
+    return sodium_argon2id.str(password, opslimit=time_cost,
+                               memlimit=memory_kib * 1024).decode("ascii")
+
+
+def _sodium_verify(encoded: str, password: bytes) -> bool:
+    try:
+        return sodium_argon2id.verify(encoded.encode("ascii"), password)
+    except (InvalidkeyError, ValueError):  # a mismatch or a malformed / non-ASCII string
+        return False
+
+
+def _cffi_hash(password: bytes, memory_kib: int, time_cost: int) -> str:
+    """The same string libsodium writes: 16-byte salt, 32-byte hash, one lane, version 19."""
+    return hash_secret(password, os.urandom(16), time_cost=time_cost, memory_cost=memory_kib,
+                       parallelism=1, hash_len=32, type=Type.ID).decode("ascii")
+
+
+def _one_lane_costs(encoded: str) -> tuple[int, int] | None:
+    """(memory KiB, passes) of a "$argon2id$v=19$m=M,t=T,p=1$..." string; None otherwise."""
+    fields = encoded[len(_SODIUM_PREFIX):].split("$", 1)[0].split(",")
+    if len(fields) != 3 or fields[2] != "p=1" or not fields[0].startswith("m=") or \
+            not fields[1].startswith("t="):
+        return None
+    memory, passes = fields[0][2:], fields[1][2:]
+    if not (memory.isdigit() and passes.isdigit() and len(memory) <= 8 and len(passes) <= 4):
+        return None
+    return int(memory), int(passes)
+
+
+@lru_cache(maxsize=8)
+def _sodium_is_faster(memory_kib: int, time_cost: int) -> bool:
+    """Time one verification with each engine (after a warm-up; the best of two, in thread CPU
+    time, which counts page faults) and keep the answer for this process."""
+    if memory_kib > _HEAP_REUSE_MAX_KIB:
+        return True
+    encoded = _sodium_hash(_TRIAL_PASSWORD, memory_kib, time_cost)
+    _cffi_verify(encoded)  # glibc maps the first buffer fresh and keeps the ones after
+    return _cpu_seconds(_sodium_verify, encoded) <= _cpu_seconds(_cffi_verify, encoded)
+
+
+def _cffi_verify(encoded: str, password: bytes = _TRIAL_PASSWORD) -> bool:
+    try:
+        return _ANY_PARAMETERS.verify(encoded, password)
+    except (VerificationError, InvalidHashError, ValueError):
+        return False
+
+
+def _cpu_seconds(verify, encoded: str) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.thread_time()
+        verify(encoded, _TRIAL_PASSWORD)
+        best = min(best, time.thread_time() - started)
+    return best
 
 
 def hash_password(settings: Settings, password: str) -> str:

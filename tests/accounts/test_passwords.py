@@ -1,10 +1,14 @@
-"""Password hashing: libsodium and argon2-cffi write and read the same strings."""
+"""Password hashing: libsodium and argon2-cffi write and read the same strings, and each
+process hashes with whichever of the two it measured faster."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 
+import app.accounts.passwords as passwords
 from app.accounts.passwords import (
     argon2_verify,
     argon2id_hash,
@@ -87,3 +91,89 @@ def test_unreadable_hashes_fail_closed(encoded):
 def test_no_hash_is_a_mismatch():
     assert verify_password(_settings(argon2_memory_kib=MEM * 3, argon2_time_cost=PASSES + 1),
                            None, "anything") is False
+
+
+@pytest.mark.parametrize("writer,reader", [
+    (passwords._sodium_hash, passwords._cffi_verify),
+    (passwords._cffi_hash, passwords._sodium_verify),
+])
+def test_each_engine_reads_what_the_other_writes(writer, reader):
+    encoded = writer(b"p\xc3\xa4ss", MEM, PASSES)
+    assert encoded.startswith(f"$argon2id$v=19$m={MEM},t={PASSES},p=1$")
+    params = extract_parameters(encoded)
+    assert (params.salt_len, params.hash_len) == (16, 32)
+    assert reader(encoded, b"p\xc3\xa4ss") is True
+    assert reader(encoded, b"pass") is False
+
+
+@pytest.fixture
+def measured(monkeypatch):
+    """The engines' timings as the test says, and which engine then hashed or verified."""
+    used: list[str] = []
+    timings = {}
+
+    def spy(name, function):
+        @functools.wraps(function)
+        def wrapper(*args):
+            used.append(name)
+            return function(*args)
+        return wrapper
+
+    monkeypatch.setattr(passwords, "_cpu_seconds",
+                        lambda verify, encoded: timings[verify.__name__])
+    for name in ("_sodium_hash", "_sodium_verify", "_cffi_hash"):
+        monkeypatch.setattr(passwords, name, spy(name, getattr(passwords, name)))
+    monkeypatch.setattr(passwords, "_ANY_PARAMETERS", type("Spied", (), {
+        "verify": staticmethod(spy("cffi_verify", PasswordHasher().verify))})())
+    passwords._sodium_is_faster.cache_clear()
+    yield timings, used
+    passwords._sodium_is_faster.cache_clear()
+
+
+@pytest.mark.parametrize("sodium_ms,cffi_ms,engine", [(20, 12, "cffi"), (11, 22, "sodium")])
+def test_the_engine_measured_faster_hashes_and_verifies(measured, sodium_ms, cffi_ms, engine):
+    timings, used = measured
+    timings.update(_sodium_verify=sodium_ms, _cffi_verify=cffi_ms)
+    encoded = argon2id_hash("pw", MEM, PASSES, 1)
+    assert used[-1] == f"_{engine}_hash"
+    used.clear()
+    assert argon2_verify(encoded, "pw") and not argon2_verify(encoded, "px")
+    assert used == [f"_{engine}_verify" if engine == "sodium" else "cffi_verify"] * 2
+
+
+def test_the_measurement_runs_once_per_parameter_set(measured):
+    timings, used = measured
+    timings.update(_sodium_verify=20, _cffi_verify=12)
+    argon2id_hash("pw", MEM, PASSES, 1)
+    trials = len(used)
+    argon2id_hash("pw", MEM, PASSES, 1)
+    assert len(used) == trials + 1  # the hash alone, no second trial
+    assert passwords._sodium_is_faster.cache_info().currsize == 1
+
+
+def test_buffers_glibc_would_not_keep_go_to_libsodium_untimed(measured):
+    timings, used = measured  # no timings: a trial would raise KeyError
+    assert passwords._sodium_is_faster(passwords._HEAP_REUSE_MAX_KIB + 1, 1) is True
+    assert used == []
+
+
+def test_the_real_measurement_picks_an_engine_that_works():
+    passwords._sodium_is_faster.cache_clear()
+    try:
+        assert passwords._sodium_is_faster(MEM, PASSES) in (True, False)
+        encoded = argon2id_hash("pw", MEM, PASSES, 1)
+        assert argon2_verify(encoded, "pw") and not argon2_verify(encoded, "px")
+    finally:
+        passwords._sodium_is_faster.cache_clear()
+
+
+@pytest.mark.parametrize("encoded,costs", [
+    ("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", (19456, 2)),
+    ("$argon2id$v=19$m=8192,t=1,p=2$c2FsdA$aGFzaA", None),
+    ("$argon2id$v=19$m=x,t=1,p=1$c2FsdA$aGFzaA", None),
+    ("$argon2id$v=19$t=1,m=8192,p=1$c2FsdA$aGFzaA", None),
+    ("$argon2id$v=19$m=123456789,t=1,p=1$c2FsdA$aGFzaA", None),
+    ("$argon2id$v=19$", None),
+])
+def test_one_lane_costs_are_read_from_the_string(encoded, costs):
+    assert passwords._one_lane_costs(encoded) == costs
