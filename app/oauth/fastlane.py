@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from authlib.common.security import is_secure_transport
+from authlib.consts import default_json_headers
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
@@ -45,6 +46,8 @@ USERINFO_PATH = "/oauth2/userinfo"
 FORM_POSTS = {"/oauth2/token": "token", "/oauth2/introspect": "introspection"}
 FAST_GRANTS = ("client_credentials", "refresh_token", "authorization_code")
 MAX_FAST_BODY = 4096
+# What the token view's answer carries besides Content-Type and -Length (no_store, CORS hook).
+_ISSUED_HEADERS = (("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("Vary", "Origin"))
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +112,6 @@ class FastLane:
         start_response(response.status, list(response.headers.items()))
         return [response.get_data()]
 
-
     def _client_authenticated_post(self, environ: dict, start_response: Callable,
                                    kind: str) -> Iterable[bytes] | None:
         """A token (`kind` "token") or introspection request with HTTP Basic only. Once
@@ -132,8 +134,13 @@ class FastLane:
             except OAuth2Error:  # insecure_transport: the view's error handler words it
                 return None
             try:
-                response = authorization.create_token_response(request) if kind == "token" \
+                response = self._token_answer(request) if kind == "token" \
                     else authorization.create_endpoint_response("introspection", request)
+                if isinstance(response, bytes):
+                    start_response("200 OK", [
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", str(len(response))), *_ISSUED_HEADERS])
+                    return [response]
                 response = no_store(fix_client_auth_status(response, used_basic=True))
             except Exception as exc:  # noqa: BLE001 - as the app's error handlers answer
                 response = failure_response(exc)
@@ -142,6 +149,23 @@ class FastLane:
         # A JSON body with its final headers: what Response.__call__ would send, directly.
         start_response(response.status, list(response.headers.items()))
         return [response.get_data()]
+
+    def _token_answer(self, request: OAuth2Request):
+        """Authlib's create_token_response, but a token issued is answered as bytes: the JSON
+        and headers its Flask integration, no_store() and the CORS hook would give, without
+        a Response object (a tenth of a client_credentials request). Anything else is the
+        Response Authlib makes, finished by the caller."""
+        from app.extensions import authorization
+
+        try:
+            grant = authorization.get_token_grant(request)
+            grant.validate_token_request()
+            status, body, headers = grant.create_token_response()
+        except OAuth2Error as error:
+            return authorization.handle_error_response(request, error)
+        if status == 200 and isinstance(body, dict) and headers == default_json_headers:
+            return self.app.json.dumps(body).encode()
+        return authorization.handle_response(status, body, headers)
 
 
 class _FormPayload(OAuth2Payload):
