@@ -14,8 +14,8 @@ find_python() {
 }
 
 # ensure_venv [EXTRAS]: create .venv if needed and install the package (editable) with the
-# given extras. Skipped when pyproject.toml has not changed since the last install (a stamp
-# file in .venv records its hash per set of extras).
+# given extras. Skipped when pyproject.toml and this file have not changed since the last
+# install (a stamp file in .venv records their hash per set of extras).
 ensure_venv() {
     local extras="${1:-}" python spec stamp wanted done_stamp
     if [ ! -x .venv/bin/python ]; then
@@ -32,7 +32,7 @@ ensure_venv() {
     spec="."
     [ -n "$extras" ] && spec=".[$extras]"
     stamp=".venv/.frontdesk-installed${extras:+-$extras}"
-    wanted="$(.venv/bin/python -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest())')"
+    wanted="$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml","rb").read() + open("scripts/lib.sh","rb").read()).hexdigest())')"
     if [ -x .venv/bin/frontdesk ]; then
         # An install with the test extras covers the plain one too.
         for done_stamp in "$stamp" .venv/.frontdesk-installed-test; do
