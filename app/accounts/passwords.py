@@ -9,8 +9,8 @@ nothing stored depends on which ran:
   next hash: no page faults after the first. Its wheels carry portable SSE2 code (about twice
   libsodium's compute); built on the machine for its CPU (scripts/lib.sh does that where a C
   compiler is found) it is as fast as libsodium, faults aside.
-For one-lane argon2id (what we write), each process times both engines once per parameter
-set, at the first hash or verification, and keeps the faster (`_sodium_is_faster`).
+For one-lane argon2id (what we write), each process times both engines once per memory
+cost, at the first hash or verification, and keeps the faster (`_sodium_is_faster`).
 argon2-cffi alone does the rest: more than one lane, argon2i/argon2d and version-16 strings,
 and reading parameters (needs_rehash).
 """
@@ -36,6 +36,7 @@ _ANY_PARAMETERS = PasswordHasher()  # verify() reads the parameters from the str
 # above it argon2-cffi faults its buffer in like libsodium does, and libsodium computes faster.
 _HEAP_REUSE_MAX_KIB = 31 * 1024
 _TRIAL_PASSWORD = b"frontdesk-engine-trial"
+_TRIAL_PASSES = 2  # OWASP's minimum and our default
 
 
 @lru_cache(maxsize=8)
@@ -51,23 +52,19 @@ def password_hasher(settings: Settings) -> PasswordHasher:
 
 
 def argon2id_hash(password: str, memory_kib: int, time_cost: int, parallelism: int) -> str:
-    if parallelism == 1 and _sodium_is_faster(memory_kib, time_cost):
-        return _sodium_hash(password.encode(), memory_kib, time_cost)
-    if parallelism == 1:
-        return _cffi_hash(password.encode(), memory_kib, time_cost)
-    return _hasher(memory_kib, time_cost, parallelism).hash(password)
+    if parallelism != 1:
+        return _hasher(memory_kib, time_cost, parallelism).hash(password)
+    engine = _sodium_hash if _sodium_is_faster(memory_kib) else _cffi_hash
+    return engine(password.encode(), memory_kib, time_cost)
 
 
 def argon2_verify(encoded: str, password: str) -> bool:
     """Any argon2 PHC string (its own parameters); False for a mismatch or an unreadable hash."""
     if encoded.startswith(_SODIUM_PREFIX) and len(encoded) <= _SODIUM_MAX_ENCODED:
-        costs = _one_lane_costs(encoded)
-        if costs is not None and _sodium_is_faster(*costs):
+        memory_kib = _one_lane_memory_kib(encoded)
+        if memory_kib is not None and _sodium_is_faster(memory_kib):
             return _sodium_verify(encoded, password.encode())
-    try:
-        return _ANY_PARAMETERS.verify(encoded, password)
-    except (VerificationError, InvalidHashError, ValueError):  # ValueError: not ASCII
-        return False
+    return _cffi_verify(encoded, password)
 
 
 def _sodium_hash(password: bytes, memory_kib: int, time_cost: int) -> str:
@@ -88,34 +85,34 @@ def _cffi_hash(password: bytes, memory_kib: int, time_cost: int) -> str:
                        parallelism=1, hash_len=32, type=Type.ID).decode("ascii")
 
 
-def _one_lane_costs(encoded: str) -> tuple[int, int] | None:
-    """(memory KiB, passes) of a "$argon2id$v=19$m=M,t=T,p=1$..." string; None otherwise."""
+def _cffi_verify(encoded: str, password: str | bytes) -> bool:
+    try:
+        return _ANY_PARAMETERS.verify(encoded, password)
+    except (VerificationError, InvalidHashError, ValueError):  # ValueError: not ASCII
+        return False
+
+
+def _one_lane_memory_kib(encoded: str) -> int | None:
+    """M of a "$argon2id$v=19$m=M,t=T,p=1$..." string; None for anything else."""
     fields = encoded[len(_SODIUM_PREFIX):].split("$", 1)[0].split(",")
-    if len(fields) != 3 or fields[2] != "p=1" or not fields[0].startswith("m=") or \
-            not fields[1].startswith("t="):
+    if len(fields) != 3 or not fields[0].startswith("m=") or not fields[1].startswith("t=") \
+            or fields[2] != "p=1":
         return None
-    memory, passes = fields[0][2:], fields[1][2:]
-    if not (memory.isdigit() and passes.isdigit() and len(memory) <= 8 and len(passes) <= 4):
-        return None
-    return int(memory), int(passes)
+    memory = fields[0][2:]
+    return int(memory) if memory.isdigit() and len(memory) <= 8 else None
 
 
 @lru_cache(maxsize=8)
-def _sodium_is_faster(memory_kib: int, time_cost: int) -> bool:
-    """Time one verification with each engine (after a warm-up; the best of two, in thread CPU
-    time, which counts page faults) and keep the answer for this process."""
+def _sodium_is_faster(memory_kib: int) -> bool:
+    """Time one verification with each engine at this memory and the OWASP passes (after a
+    warm-up; the best of two, in thread CPU time, which counts page faults) and keep the
+    answer for this process. More passes add about the same compute to both engines; what
+    tells them apart is libsodium's page faults, a cost per hash that grows with memory."""
     if memory_kib > _HEAP_REUSE_MAX_KIB:
         return True
-    encoded = _sodium_hash(_TRIAL_PASSWORD, memory_kib, time_cost)
-    _cffi_verify(encoded)  # glibc maps the first buffer fresh and keeps the ones after
+    encoded = _sodium_hash(_TRIAL_PASSWORD, memory_kib, _TRIAL_PASSES)
+    _cffi_verify(encoded, _TRIAL_PASSWORD)  # glibc maps its first buffer fresh, keeps the next
     return _cpu_seconds(_sodium_verify, encoded) <= _cpu_seconds(_cffi_verify, encoded)
-
-
-def _cffi_verify(encoded: str, password: bytes = _TRIAL_PASSWORD) -> bool:
-    try:
-        return _ANY_PARAMETERS.verify(encoded, password)
-    except (VerificationError, InvalidHashError, ValueError):
-        return False
 
 
 def _cpu_seconds(verify, encoded: str) -> float:
