@@ -33,8 +33,11 @@ max_requests_jitter = 1000
 # Authorization requests can carry long query strings (request objects, many scopes).
 limit_request_line = 8190
 
-# Trust X-Forwarded-* only from the proxy on this machine.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Trust X-Forwarded-Proto only from the proxies Frontdesk trusts (FRONTDESK_TRUSTED_PROXIES,
+# default this machine). The app itself takes the client's address from X-Forwarded-For and
+# the scheme from X-Forwarded-Proto of those peers (app.proxies), under any WSGI server.
+forwarded_allow_ips = os.environ.get(
+    "FORWARDED_ALLOW_IPS", os.environ.get("FRONTDESK_TRUSTED_PROXIES", "127.0.0.1,::1"))
 
 accesslog = "-"  # stdout; secrets in URLs (code=..., tokens) are redacted by app.logs
 errorlog = "-"

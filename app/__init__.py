@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from app.config import Settings, load_settings
 from app.extensions import FrontdeskState, babel, csrf, db
+from app.proxies import install_trusted_proxies, parse_networks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     if migrations:
         _init_migrations(app)
     _register_features(app)
+    install_trusted_proxies(app, parse_networks(settings.csv("trusted_proxies")))  # outermost
     return app
 
 

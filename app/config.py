@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
+from app.proxies import parse_networks
+
 PREFIX = "FRONTDESK_"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -98,6 +100,9 @@ class Settings:
         "Attributes asked for at sign-up, comma separated"))
     cors_origins: str = field(default="", metadata=_meta(
         "Extra origins allowed to call the token/userinfo/JWKS endpoints, comma separated"))
+    trusted_proxies: str = field(default="127.0.0.1,::1", metadata=_meta(
+        "Reverse proxies (addresses or networks, comma separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty = none"))
     groups_claim: str = field(default="groups", metadata=_meta(
         "Name of the claim that lists the user's groups in ID/access tokens and userinfo"))
 
@@ -313,6 +318,10 @@ def _check_values(settings: Settings) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(PREFIX + message)
+    try:
+        parse_networks(settings.csv("trusted_proxies"))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}TRUSTED_PROXIES: {exc}") from None
     hints = get_type_hints(Settings)
     for f in dataclasses.fields(Settings):
         if hints[f.name] is int and getattr(settings, f.name) < 0:
