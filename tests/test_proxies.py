@@ -145,3 +145,24 @@ def test_live_server_behind_a_local_proxy(tmp_path):
     finally:
         server.stop()
 
+
+
+def test_token_endpoint_behind_a_tls_proxy(app, oauth_client, monkeypatch):
+    """Authlib refuses plain http on a public host name: behind a TLS-terminating proxy the
+    scheme it forwarded makes the request https, from a trusted peer only."""
+    from tests.oauth.helpers import basic_auth
+
+    monkeypatch.delenv("AUTHLIB_INSECURE_TRANSPORT", raising=False)
+    auth = basic_auth(oauth_client["client_id"], oauth_client["client_secret"])
+
+    def token(remote_addr: str, **headers: str):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = remote_addr
+        return client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                           headers={**auth, **headers}, base_url="http://id.example")
+
+    proxied = token("127.0.0.1", **{"X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200 and proxied.get_json()["access_token"]
+    assert token("127.0.0.1").get_json()["error"] == "insecure_transport"
+    spoofed = token("198.51.100.1", **{"X-Forwarded-Proto": "https"})
+    assert spoofed.status_code == 400 and spoofed.get_json()["error"] == "insecure_transport"
