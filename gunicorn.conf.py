@@ -13,11 +13,13 @@ import os
 # (--bind 0.0.0.0:8000 on the command line or in GUNICORN_CMD_ARGS).
 bind = "127.0.0.1:8000"
 
-# Work is CPU-bound (argon2id ~20 ms, signatures) with short waits on PostgreSQL and Redis:
-# one process per core plus one, each with a few threads for the waits.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+# Work is CPU-bound (argon2id ~12 ms, signatures) with short waits on PostgreSQL and Redis:
+# one process per core, two threads each for the waits. Not more: every thread that hashes a
+# password keeps a 19 MiB argon2id buffer (4 threads measured 178 MiB per worker against the
+# 150 MiB budget; bench/README.md, "WSGI server"). `frontdesk serve` (granian) is the default.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = 4
+threads = 2
 
 # A request that takes longer than this is stuck (the slowest path is one argon2 hash plus a
 # few queries); the worker is replaced. Backends time out earlier (Redis 2 s, PostgreSQL

@@ -121,7 +121,7 @@ def _issuer_port(issuer: str) -> int:
 def run_command(host: str, port: int | None) -> None:
     """Serve with the development server; migrates the database first.
 
-    For production use gunicorn (see README: gunicorn -c gunicorn.conf.py wsgi:app).
+    For production use `frontdesk serve`.
     """
     upgrade_database()
     settings = _settings()
@@ -137,6 +137,47 @@ def run_command(host: str, port: int | None) -> None:
 
     run_simple(host, port, current_app._get_current_object(), threaded=True,
                use_reloader=False, use_debugger=False)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Behind a reverse proxy on this machine; 0.0.0.0 to listen everywhere")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Worker processes. Default: one per core (WEB_CONCURRENCY overrides)")
+@click.option("--max-rss-mib", type=click.IntRange(64), default=300, show_default=True,
+              help="A worker above this resident memory is replaced")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int | None, max_rss_mib: int) -> None:
+    """Serve in production with granian: migrates and creates the first signing keys once,
+    then starts one single-threaded worker per core (bench/README.md, "WSGI server")."""
+    upgrade_database()
+    db.engine.dispose()  # no connection crosses into the server's workers
+    workers = workers or int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+    command = granian_command(host, port, workers, max_rss_mib)
+    settings = _settings()
+    click.echo(f"Frontdesk {settings.env} on http://{host}:{port} with {workers} granian "
+               f"worker(s) (issuer {settings.issuer})", err=True)
+    sys.stdout.flush()
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
+
+
+def granian_command(host: str, port: int, workers: int, max_rss_mib: int) -> list[str]:
+    """The granian command line `serve` runs (wsgi.py of this checkout).
+
+    One blocking thread per worker: every thread that verifies a password keeps a 19 MiB
+    argon2id buffer, and a second thread per worker measured slower here. Workers that die
+    are respawned; one that outgrows max_rss_mib is replaced (memory is flat in the soak;
+    this is the backstop)."""
+    granian = Path(sys.executable).with_name("granian")
+    if not granian.exists():
+        raise click.ClickException("granian is not installed in this environment "
+                                   "(pip install granian)")
+    root = Path(__file__).resolve().parent.parent
+    return [str(granian), "--interface", "wsgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", "1", "--no-ws",
+            "--respawn-failed-workers", "--workers-max-rss", str(max_rss_mib),
+            "--log-level", "warning", "--working-dir", str(root), "wsgi:app"]
 
 
 # --- clients ---------------------------------------------------------------------------

@@ -72,8 +72,10 @@ def server_env(instance: Path, port: int, **settings: str) -> dict[str, str]:
     return env
 
 
-def start_server(tmp_dir: Path, port: int | None = None, **settings: str) -> LiveServer:
-    """Start `frontdesk run` (migrates first) and wait until /healthz answers."""
+def start_server(tmp_dir: Path, port: int | None = None, *, command: tuple[str, ...] = ("run",),
+                 **settings: str) -> LiveServer:
+    """Start `frontdesk run` (or another serving command; both migrate first) and wait
+    until /readyz answers."""
     port = port or free_port()
     instance = tmp_dir / f"instance-{port}"
     instance.mkdir(parents=True, exist_ok=True)
@@ -86,7 +88,7 @@ def start_server(tmp_dir: Path, port: int | None = None, **settings: str) -> Liv
         _flush_prefix(env["FRONTDESK_REDIS_PREFIX"])
     with server.log_path.open("w") as log:
         server.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
+            [sys.executable, "-m", "app.cli", *command, "--port", str(port)], env=env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT)
     wait_until_ready(server)
     return server

@@ -1,0 +1,63 @@
+"""`frontdesk serve`: the production server (granian) as an operator starts it."""
+
+from __future__ import annotations
+
+import json
+from html import unescape
+
+import requests
+
+from app.cli import granian_command
+from tests.conftest import PASSWORD
+from tests.hosted.helpers import CSRF_RE
+from tests.live import start_server
+
+
+def test_granian_command_line():
+    command = granian_command("127.0.0.1", 8123, 3, 300)
+    assert command[0].endswith("/granian") and command[-1] == "wsgi:app"
+    joined = " ".join(command)
+    assert "--workers 3" in joined and "--blocking-threads 1" in joined
+    assert "--port 8123" in joined and "--workers-max-rss 300" in joined
+    assert "--respawn-failed-workers" in joined and "--interface wsgi" in joined
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_serve_migrates_and_serves_behind_a_local_proxy(tmp_path):
+    """On an empty database: migrations and signing keys first, then two granian workers that
+    answer the protocol and the hosted pages, and believe X-Forwarded-For from loopback."""
+    server = start_server(tmp_path, command=("serve", "--workers", "2"),
+                          ip_max_requests_per_minute="1")
+    try:
+        assert "granian worker(s)" in server.log()
+        created = server.cli("clients", "create", "--name", "Machine", "--grant-type",
+                             "client_credentials", "--json")
+        client = json.loads(created.stdout)
+        discovery = requests.get(server.url + "/.well-known/openid-configuration",
+                                 timeout=10).json()
+        assert discovery["issuer"] == server.url
+        jwks = requests.get(discovery["jwks_uri"], timeout=10).json()
+        assert jwks["keys"], "serve created the signing keys"
+        token = requests.post(discovery["token_endpoint"], timeout=10,
+                              data={"grant_type": "client_credentials"},
+                              auth=(client["client_id"], client["client_secret"]))
+        assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
+        wrong = requests.post(discovery["token_endpoint"], timeout=10,
+                              data={"grant_type": "client_credentials"},
+                              auth=(client["client_id"], "not-the-secret"))
+        assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+
+        def attempt(session: requests.Session, user_ip: str) -> int:
+            headers = {"X-Forwarded-For": user_ip}
+            page = session.get(f"{server.url}/login", headers=headers, timeout=10)
+            token = unescape(CSRF_RE.search(page.text).group(1))
+            return session.post(f"{server.url}/login", headers=headers, timeout=10, data={
+                "csrf_token": token, "email": "nobody@example.com",
+                "password": PASSWORD}).status_code
+
+        first = requests.Session()
+        assert attempt(first, "203.0.113.1") == 200
+        assert attempt(first, "203.0.113.1") == 429
+        assert attempt(requests.Session(), "203.0.113.2") == 200
+    finally:
+        server.stop()
