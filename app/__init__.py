@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from app.config import Settings, load_settings
+from app.config import ConfigError, Settings, load_settings
 from app.extensions import FrontdeskState, babel, csrf, db
 from app.proxies import install_trusted_proxies, parse_networks
 
@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     """
     if settings is None:
         settings = load_settings(**(test_config or {}))
+    _require_checkout(ROOT)
     app = Flask(__name__, instance_path=settings.instance_path,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 static_url_path="/static")
@@ -34,6 +35,17 @@ def create_app(test_config: dict[str, Any] | None = None,
     _register_features(app)
     install_trusted_proxies(app, parse_networks(settings.csv("trusted_proxies")))  # outermost
     return app
+
+
+def _require_checkout(root: Path) -> None:
+    """Templates, static files, themes and migrations live beside the package, not in it:
+    Frontdesk runs from its checkout (`pip install -e .`). A plain `pip install .` would
+    otherwise start and answer 500 on every page."""
+    missing = [name for name in ("templates", "static", "migrations")
+               if not (root / name).is_dir()]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)} not found in {root}: run Frontdesk from its "
+                          "checkout, installed with `pip install -e .`")
 
 
 def _configure_flask(app: Flask, settings: Settings) -> None:

@@ -199,3 +199,14 @@ def test_readme_lists_every_setting():
     fields = {f.name.upper() for f in dataclasses.fields(Settings) if f.name != "extra"}
     assert sorted(fields - listed) == [], "run: python scripts/config_table.py --write"
     assert sorted(listed - fields) == [], "README lists settings that no longer exist"
+
+
+def test_app_refuses_to_start_outside_its_checkout(tmp_path, monkeypatch):
+    """A wheel installed with `pip install .` holds the package only: start-up names what
+    is missing instead of answering 500 on every page."""
+    import app as frontdesk
+
+    (tmp_path / "static").mkdir()
+    monkeypatch.setattr(frontdesk, "ROOT", tmp_path)
+    with pytest.raises(ConfigError, match=r"templates, migrations not found in .*pip install -e"):
+        frontdesk.create_app(settings=load_settings({}, instance_path=str(tmp_path / "i")))
