@@ -105,6 +105,21 @@ def test_calibration_never_goes_below_owasp_minimum():
     assert abs(grown.measured_ms - 50) < 5
 
 
+def test_calibration_follows_a_change_of_engine():
+    """As measured here: below 31 MiB a hash costs 0.45 ms per MiB (argon2-cffi), above it
+    libsodium's page faults make it 0.79 ms per MiB at 47 MiB and 1.06 at 110. The linear
+    estimate from the minimum overshoots, and the corrections must still land on the target
+    (two of them stopped at 47 MiB and 36 ms)."""
+    def piecewise(memory_kib, passes, rounds):
+        mib = memory_kib / 1024
+        per_mib = 0.45 if mib <= 31 else 0.6 + 0.0042 * mib
+        return mib * per_mib * passes / 2
+
+    proposal = propose(50, 262144, measure=piecewise)
+    assert abs(proposal.measured_ms - 50) <= 2.5, proposal
+    assert proposal.time_cost == OWASP_TIME_COST
+
+
 def test_hash_calibrate_command_prints_settings(runner):
     result = runner.invoke(main, ["hash-calibrate", "--target-ms", "1", "--rounds", "1"])
     assert result.exit_code == 0, result.output
