@@ -19,7 +19,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
+from app import ROOT, create_app
 from app.accounts.mfa import store_totp_secret
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.users import UserError, create_user, describe_user, require_user
@@ -151,33 +151,43 @@ def run_command(host: str, port: int | None) -> None:
 def serve_command(host: str, port: int, workers: int | None, max_rss_mib: int) -> None:
     """Serve in production with granian: migrates and creates the first signing keys once,
     then starts one single-threaded worker per core (bench/README.md, "WSGI server")."""
+    workers = workers or _web_concurrency() or os.cpu_count() or 1
+    command = granian_command(host, port, workers, max_rss_mib)
     upgrade_database()
     db.engine.dispose()  # no connection crosses into the server's workers
-    workers = workers or int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
-    command = granian_command(host, port, workers, max_rss_mib)
     settings = _settings()
     click.echo(f"Frontdesk {settings.env} on http://{host}:{port} with {workers} granian "
                f"worker(s) (issuer {settings.issuer})", err=True)
     sys.stdout.flush()
+    sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
+
+
+def _web_concurrency() -> int | None:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise click.ClickException(f"WEB_CONCURRENCY must be a whole number of workers, not "
+                                   f"{raw!r}")
+    return int(raw)
 
 
 def granian_command(host: str, port: int, workers: int, max_rss_mib: int) -> list[str]:
     """The granian command line `serve` runs (wsgi.py of this checkout).
 
     One blocking thread per worker: every thread that verifies a password keeps a 19 MiB
-    argon2id buffer, and a second thread per worker measured slower here. Workers that die
-    are respawned; one that outgrows max_rss_mib is replaced (memory is flat in the soak;
-    this is the backstop)."""
+    argon2id buffer, and more threads measured no cheaper per request (bench/README.md,
+    "WSGI server"). Workers that die are respawned; one that outgrows max_rss_mib is
+    replaced (memory is flat in the soak; this is the backstop)."""
     granian = Path(sys.executable).with_name("granian")
     if not granian.exists():
         raise click.ClickException("granian is not installed in this environment "
                                    "(pip install granian)")
-    root = Path(__file__).resolve().parent.parent
     return [str(granian), "--interface", "wsgi", "--host", host, "--port", str(port),
             "--workers", str(workers), "--blocking-threads", "1", "--no-ws",
             "--respawn-failed-workers", "--workers-max-rss", str(max_rss_mib),
-            "--log-level", "warning", "--working-dir", str(root), "wsgi:app"]
+            "--log-level", "warning", "--working-dir", str(ROOT), "wsgi:app"]
 
 
 # --- clients ---------------------------------------------------------------------------

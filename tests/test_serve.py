@@ -7,7 +7,7 @@ from html import unescape
 
 import requests
 
-from app.cli import granian_command
+from app.cli import granian_command, main
 from tests.conftest import PASSWORD
 from tests.hosted.helpers import CSRF_RE
 from tests.live import start_server
@@ -21,6 +21,15 @@ def test_granian_command_line():
     assert "--port 8123" in joined and "--workers-max-rss 300" in joined
     assert "--respawn-failed-workers" in joined and "--interface wsgi" in joined
     assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_serve_refuses_a_bad_worker_count(runner, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "lots")
+    result = runner.invoke(main, ["serve"])
+    assert result.exit_code == 1
+    assert "WEB_CONCURRENCY must be a whole number of workers, not 'lots'" in result.output
+    monkeypatch.delenv("WEB_CONCURRENCY")
+    assert runner.invoke(main, ["serve", "--workers", "0"]).exit_code == 2
 
 
 def test_serve_migrates_and_serves_behind_a_local_proxy(tmp_path):
