@@ -30,6 +30,7 @@ from app.extensions import db, frontdesk_state
 from app.keys import ensure_signing_keys, rotate_keys
 from app.models import Client, SigningKey, User
 from app.oauth.clients import ClientError, create_client, describe_client
+from app.oauth.tokens import revoke_access_tokens_until_now, revoke_user_tokens
 
 FLASK_ONLY_OPTIONS = {"env_file", "app", "debug"}
 
@@ -142,16 +143,19 @@ def run_command(host: str, port: int | None) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Behind a reverse proxy on this machine; 0.0.0.0 to listen everywhere")
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=int,
+              help="Default: the issuer's port when the issuer is on loopback (a local trial), "
+                   "else 8000 (behind a reverse proxy)")
 @click.option("--workers", type=click.IntRange(1, 256),
               help="Worker processes. Default: one per core (WEB_CONCURRENCY overrides)")
 @click.option("--max-rss-mib", type=click.IntRange(64), default=300, show_default=True,
               help="A worker above this resident memory is replaced")
 @with_appcontext
-def serve_command(host: str, port: int, workers: int | None, max_rss_mib: int) -> None:
+def serve_command(host: str, port: int | None, workers: int | None, max_rss_mib: int) -> None:
     """Serve in production with granian: migrates and creates the first signing keys once,
     then starts one single-threaded worker per core (bench/README.md, "WSGI server")."""
     workers = workers or _web_concurrency() or os.cpu_count() or 1
+    port = port or default_serve_port(_settings().issuer)
     command = granian_command(host, port, workers, max_rss_mib)
     upgrade_database()
     db.engine.dispose()  # no connection crosses into the server's workers
@@ -161,6 +165,16 @@ def serve_command(host: str, port: int, workers: int | None, max_rss_mib: int) -
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
+
+
+def default_serve_port(issuer: str) -> int:
+    """The issuer's own port when it names this machine (http://127.0.0.1:9000 is reached
+    on 9000, nothing in front); a public issuer is reached through a proxy, which forwards
+    to 8000."""
+    parts = urlsplit(issuer)
+    if parts.hostname in ("127.0.0.1", "localhost", "::1") and parts.port:
+        return parts.port
+    return 8000
 
 
 def _web_concurrency() -> int | None:
@@ -348,8 +362,9 @@ def _set_status(email: str, status: str, as_json: bool) -> None:
     store.ping()  # fail before changing anything if sessions could not be ended
     user.status = status
     db.session.commit()
-    if status == "disabled":
+    if status == "disabled":  # as the admin API does
         _end_sessions(user.id)
+        revoke_user_tokens(user.id)
     _emit(describe_user(user), as_json, f"{user.email}: {status}")
 
 
@@ -358,7 +373,7 @@ def _set_status(email: str, status: str, as_json: bool) -> None:
 @json_option
 @with_appcontext
 def users_disable(email, as_json):
-    """Disable a user: no login, browser sessions ended."""
+    """Disable a user: no login, browser sessions ended, tokens revoked."""
     _set_status(email, "disabled", as_json)
 
 
@@ -382,6 +397,7 @@ def users_delete(email, as_json):
     _end_sessions(user_id)
     db.session.delete(user)
     db.session.commit()
+    revoke_access_tokens_until_now(user_id)  # introspection would still call them active
     _emit({"deleted": email, "id": user_id}, as_json, f"deleted user {email}")
 
 

@@ -73,9 +73,9 @@ def server_env(instance: Path, port: int, **settings: str) -> dict[str, str]:
 
 
 def start_server(tmp_dir: Path, port: int | None = None, *, command: tuple[str, ...] = ("run",),
-                 **settings: str) -> LiveServer:
+                 pass_port: bool = True, **settings: str) -> LiveServer:
     """Start `frontdesk run` (or another serving command; both migrate first) and wait
-    until /readyz answers."""
+    until /readyz answers. Without pass_port the command finds its port in the issuer."""
     port = port or free_port()
     instance = tmp_dir / f"instance-{port}"
     instance.mkdir(parents=True, exist_ok=True)
@@ -87,8 +87,9 @@ def start_server(tmp_dir: Path, port: int | None = None, *, command: tuple[str, 
     if TEST_REDIS_URL:
         _flush_prefix(env["FRONTDESK_REDIS_PREFIX"])
     with server.log_path.open("w") as log:
+        port_option = ("--port", str(port)) if pass_port else ()
         server.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", *command, "--port", str(port)], env=env, cwd=ROOT,
+            [sys.executable, "-m", "app.cli", *command, *port_option], env=env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT)
     wait_until_ready(server)
     return server

@@ -21,6 +21,7 @@ from app.cli import main
 from app.extensions import db, frontdesk_state
 from app.models import Client, Consent, Group, RefreshToken, SigningKey, User
 from app.models._types import utcnow
+from app.oauth.tokens import CUT_PREFIX
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.live import drop_database, free_port, fresh_database
 
@@ -255,6 +256,7 @@ def test_users_disable_ends_sessions_and_enable(app):
     store.set_add(f"user_sessions:{data['id']}", "browser-1", 60)
     assert one_json(run(app, "users", "disable", data["email"], "--json"))["status"] == "disabled"
     assert store.get("sess:browser-1") is None
+    assert store.get(CUT_PREFIX + data["id"]) is not None  # access tokens issued so far revoked
     assert one_json(run(app, "users", "enable", data["email"], "--json"))["status"] == "enabled"
 
 
@@ -262,6 +264,7 @@ def test_users_delete(app):
     data = create_user(app, "gone@example.com", "--group", "staff")
     assert one_json(run(app, "users", "delete", data["email"], "--json")) == {
         "deleted": data["email"], "id": data["id"]}
+    assert frontdesk_state(app).store.get(CUT_PREFIX + data["id"]) is not None
     assert count(app, User) == 0
     assert count(app, Group) == 1  # the group stays, the membership goes
     one_line_error(run(app, "users", "show", data["email"]), "no user")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from html import unescape
 
+import pytest
 import requests
 
-from app.cli import granian_command, main
+from app.cli import default_serve_port, granian_command, main
 from tests.conftest import PASSWORD
 from tests.hosted.helpers import CSRF_RE
 from tests.live import start_server
@@ -23,6 +24,18 @@ def test_granian_command_line():
     assert command[command.index("--host") + 1] == "127.0.0.1"
 
 
+@pytest.mark.parametrize(("issuer", "port"), [
+    ("http://127.0.0.1:9100", 9100),
+    ("http://localhost:5000", 5000),
+    ("http://[::1]:7000", 7000),
+    ("http://127.0.0.1", 8000),
+    ("https://id.example.com", 8000),
+    ("https://id.example.com:8443", 8000),
+])
+def test_default_serve_port_follows_a_loopback_issuer_only(issuer, port):
+    assert default_serve_port(issuer) == port
+
+
 def test_serve_refuses_a_bad_worker_count(runner, monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "lots")
     result = runner.invoke(main, ["serve"])
@@ -34,8 +47,9 @@ def test_serve_refuses_a_bad_worker_count(runner, monkeypatch):
 
 def test_serve_migrates_and_serves_behind_a_local_proxy(tmp_path):
     """On an empty database: migrations and signing keys first, then two granian workers that
-    answer the protocol and the hosted pages, and believe X-Forwarded-For from loopback."""
-    server = start_server(tmp_path, command=("serve", "--workers", "2"),
+    answer the protocol and the hosted pages, and believe X-Forwarded-For from loopback.
+    No --port: a loopback issuer's own port is the one served."""
+    server = start_server(tmp_path, command=("serve", "--workers", "2"), pass_port=False,
                           ip_max_requests_per_minute="1")
     try:
         assert "granian worker(s)" in server.log()

@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 from app.extensions import db, frontdesk_state
 from app.models import record_event
-from app.oauth.tokens import deny_access_token, new_opaque_token, revoke_refresh_family, token_hash
+from app.oauth.tokens import (
+    deny_access_token,
+    new_access_token_id,
+    new_opaque_token,
+    revoke_access_tokens_until_now,
+    revoke_refresh_family,
+    token_hash,
+)
 from app.store import Store
 
 CODE_PREFIX = "code:"
@@ -77,7 +84,7 @@ def redeem_code(code: str, marker_seconds: int) -> AuthorizationCode | None:
     if data is None:
         return None
     found = AuthorizationCode(**data)
-    found.jti, found.family_id = new_opaque_token(), new_opaque_token()
+    found.jti, found.family_id = new_access_token_id(), new_opaque_token()
     store.set_json(USED_PREFIX + digest, {
         "jti": found.jti, "family_id": found.family_id, "client_id": found.client_id,
         "user_id": found.user_id, "exp": int(time.time()) + marker_seconds,
@@ -86,8 +93,9 @@ def redeem_code(code: str, marker_seconds: int) -> AuthorizationCode | None:
 
 
 def revoke_replayed_code(code: str) -> bool:
-    """A code came back after it was redeemed: revoke its access token and refresh family
-    (RFC 6749 §4.1.2 "SHOULD revoke"). True when the code was a known, used one."""
+    """A code came back after it was redeemed: revoke its access token, its refresh family
+    and the access tokens the user holds for that client (RFC 6749 §4.1.2 "SHOULD revoke").
+    True when the code was a known, used one."""
     if not code or len(code) > 512:
         return False
     store = frontdesk_state().store
@@ -98,5 +106,7 @@ def revoke_replayed_code(code: str) -> bool:
     revoke_refresh_family(marker["family_id"])
     record_event("authorization_code_replay", user_id=marker.get("user_id"),
                  client_id=marker.get("client_id"))
-    db.session.commit()
+    db.session.commit()  # before the store write: embedded, both are one SQLite file
+    if marker.get("user_id") and marker.get("client_id"):  # and what the family refreshed to
+        revoke_access_tokens_until_now(marker["user_id"], marker["client_id"])
     return True

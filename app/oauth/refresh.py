@@ -28,7 +28,13 @@ from app.oauth.claims_subject import (
     claims_user_of,
     with_user_and_groups,
 )
-from app.oauth.tokens import Subject, refresh_token_seconds, revoke_refresh_family, token_hash
+from app.oauth.tokens import (
+    Subject,
+    refresh_token_seconds,
+    revoke_access_tokens_until_now,
+    revoke_refresh_family,
+    token_hash,
+)
 from app.readonly_db import autocommit_connection, fetch_rows
 from app.secretbox import SecretBoxError, seal, unseal
 
@@ -154,10 +160,12 @@ def replay_in_grace(row: StoredRefreshToken, raw: str) -> dict[str, Any] | None:
 
 def reject_reuse(row: StoredRefreshToken) -> InvalidGrantError:
     """A rotated token came back after the grace window: revoke its family (RFC 9700
-    §4.14.2) and commit; returns the error to raise."""
+    §4.14.2) and the access tokens the user holds for that client, whoever refreshed last,
+    and commit; returns the error to raise."""
     revoke_refresh_family(row.family_id)
     record_event("refresh_token_reuse", user_id=row.user_id, client_id=row.client_id)
-    db.session.commit()
+    db.session.commit()  # before the store write: embedded, both are one SQLite file
+    revoke_access_tokens_until_now(row.user_id, row.client_id)
     return InvalidGrantError("The refresh token was already used; its family is revoked.")
 
 

@@ -1,9 +1,10 @@
 """Token revocation (RFC 7009) on Authlib's RevocationEndpoint.
 
-A refresh token revokes its whole family; an access token (a JWT) has its `jti`
-deny-listed until it expires. An unknown, expired or already revoked token is answered
-with 200 (§2.2). A token issued to another client is refused with invalid_grant (§2.1:
-"the request is refused"). Public clients authenticate with their client_id (§5).
+A refresh token revokes its whole family and the access tokens issued so far to its user
+for its client; an access token (a JWT) has its `jti` deny-listed until it expires. An
+unknown, expired or already revoked token is answered with 200 (§2.2). A token issued to
+another client is refused with invalid_grant (§2.1: "the request is refused"). Public
+clients authenticate with their client_id (§5).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 
-from app.extensions import db, frontdesk_state
+from app.extensions import db
 from app.models import RefreshToken
 from app.oauth.tokens import (
-    DENY_PREFIX,
+    access_token_revoked,
     deny_access_token,
     read_access_token,
+    revoke_access_tokens_until_now,
     revoke_refresh_family,
     token_hash,
 )
@@ -47,7 +49,7 @@ class FoundToken:
     def is_revoked(self) -> bool:
         """Revoked, deny-listed, or (refresh) already rotated: no longer usable."""
         if self.access is not None:
-            return frontdesk_state().store.get(DENY_PREFIX + self.access["jti"]) is not None
+            return access_token_revoked(self.access)
         return self.refresh.revoked or self.refresh.rotated_at is not None
 
 
@@ -80,4 +82,7 @@ class RevocationEndpoint(_RevocationEndpoint):
             deny_access_token(token.access["jti"], token.access["exp"])
             return
         revoke_refresh_family(token.refresh.family_id)
-        db.session.commit()
+        db.session.commit()  # before the store write: embedded, both are one SQLite file
+        # §2.1: "SHOULD also invalidate all access tokens based on the same authorization
+        # grant"; they are not listed anywhere, so every one of this user for this client.
+        revoke_access_tokens_until_now(token.refresh.user_id, token.refresh.client_id)

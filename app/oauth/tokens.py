@@ -2,7 +2,19 @@
 
 Public API used by other parts (CONVENTIONS "Layers"):
     verify_access_token(token) -> dict | None   claims of a valid, unexpired, not revoked token
-    revoke_user_tokens(user_id) -> int          revoke (and commit) every refresh token of a user
+    revoke_user_tokens(user_id) -> int          revoke (and commit) every refresh token of a
+                                                user, and the access tokens issued until now
+
+Revoking access tokens that nobody listed: a JWT is only known by its `jti` to whoever
+holds it, so when a whole grant is revoked (a refresh family, every token of a user) the
+store keeps a cut-off instead, `at_cut:<sub>` or `at_cut:<sub>:<client_id>` = a Unix time
+in milliseconds, for as long as any access token can live. A token of that subject (and
+client) issued until then is revoked. `iat` counts whole seconds, too coarse for a user
+who signs in again right after "sign out everywhere", so the `jti` starts with the issue
+time in milliseconds (11 hex digits; it stays opaque to everyone else). Frontdesk's
+userinfo and introspection check the cut-offs in the same store round trip as the `jti`
+deny-list; resource servers that validate tokens offline do not see them, as with any JWT
+(keep access tokens short).
 
 Refresh-token policy (documented choice): a refresh token is issued when the client is
 registered with the `refresh_token` grant, for the authorization_code and refresh_token
@@ -35,6 +47,7 @@ from app.triggers import (
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 DENY_PREFIX = "deny_jti:"
+CUT_PREFIX = "at_cut:"
 ACCESS_SECONDS_RANGE = (300, 86400)
 REFRESH_SECONDS_RANGE = (3600, 10 * 365 * 86400)
 _UNSAFE_DESCRIPTION = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
@@ -67,6 +80,30 @@ def token_hash(token: str) -> str:
 def new_opaque_token() -> str:
     """256 bits of randomness, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+_MS_DIGITS = 11  # hex digits of a millisecond Unix time, until the year 2527
+
+
+_JTI_LENGTH = _MS_DIGITS + 36  # an older jti is 43 characters, so never read as a time
+
+
+def new_access_token_id() -> str:
+    """An access token's `jti`: its issue time in milliseconds, then 216 random bits."""
+    return f"{time.time_ns() // 1_000_000:0{_MS_DIGITS}x}{secrets.token_urlsafe(27)}"
+
+
+def issued_ms(claims: dict[str, Any]) -> int | None:
+    """When an access token was issued, in milliseconds: from its `jti`, else (a token
+    from before jti carried it) the last millisecond of its `iat` second."""
+    jti = claims.get("jti", "")
+    if len(jti) == _JTI_LENGTH:
+        try:
+            return int(jti[:_MS_DIGITS], 16)
+        except ValueError:
+            pass
+    issued = claims.get("iat")
+    return int(issued) * 1000 + 999 if isinstance(issued, int | float) else None
 
 
 def _within(value: int | None, bounds: tuple[int, int], default: int) -> int:
@@ -104,7 +141,7 @@ def access_claims(client: Client, subject: Subject | None, scopes: list[str],
         "iss": frontdesk_state().settings.issuer,
         "sub": subject.user.id if subject else client.client_id,
         "aud": client.client_id, "client_id": client.client_id, "scope": " ".join(scopes),
-        "jti": (subject.jti if subject and subject.jti else new_opaque_token()),
+        "jti": (subject.jti if subject and subject.jti else new_access_token_id()),
         "iat": now, "exp": now + lifetime,
     }
     if subject is not None:
@@ -193,14 +230,28 @@ def verify_access_token(token: str) -> dict[str, Any] | None:
     """Claims of one of our access tokens (RFC 9068 §4): signature by a published key,
     typ at+jwt, our issuer, not expired, jti not deny-listed. None otherwise.
 
-    Cost: one signature check and one store lookup; no database query.
+    Cost: one signature check and one store round trip; no database query.
     """
     claims = read_access_token(token)
     if claims is None or claims["exp"] <= time.time():
         return None
-    if frontdesk_state().store.get(DENY_PREFIX + claims["jti"]) is not None:
+    if access_token_revoked(claims):
         return None
     return claims
+
+
+def access_token_revoked(claims: dict[str, Any]) -> bool:
+    """Deny-listed by `jti`, or issued before a cut-off of its subject (and client)."""
+    sub, client_id = str(claims.get("sub", "")), str(claims.get("client_id", ""))
+    denied, cut_all, cut_client = frontdesk_state().store.get_many(
+        DENY_PREFIX + claims["jti"], CUT_PREFIX + sub, f"{CUT_PREFIX}{sub}:{client_id}")
+    if denied is not None:
+        return True
+    if cut_all is None and cut_client is None:
+        return False
+    issued = issued_ms(claims)
+    return issued is None or any(cut is not None and issued <= int(cut)
+                                 for cut in (cut_all, cut_client))
 
 
 def deny_access_token(jti: str, exp: float) -> None:
@@ -208,6 +259,13 @@ def deny_access_token(jti: str, exp: float) -> None:
     remaining = int(exp - time.time()) + 1
     if remaining > 0:
         frontdesk_state().store.set(DENY_PREFIX + jti, "1", remaining)
+
+
+def revoke_access_tokens_until_now(user_id: str, client_id: str | None = None) -> None:
+    """Revoke every access token issued so far to this user (for one client, or for all),
+    however many and wherever they are: a cut-off kept as long as a token can live."""
+    key = f"{CUT_PREFIX}{user_id}:{client_id}" if client_id else CUT_PREFIX + user_id
+    frontdesk_state().store.set(key, str(time.time_ns() // 1_000_000), ACCESS_SECONDS_RANGE[1] + 1)
 
 
 def revoke_refresh_family(family_id: str) -> int:
@@ -220,14 +278,14 @@ def revoke_refresh_family(family_id: str) -> int:
 
 
 def revoke_user_tokens(user_id: str) -> int:
-    """Revoke every refresh token of a user and commit; returns how many were live.
-
-    Access tokens already issued stay valid until they expire (at most the access token
-    lifetime); the user's browser sessions are app.sessions.end_user_sessions' job.
+    """Revoke every refresh token of a user and the access tokens issued until now, and
+    commit; returns how many refresh tokens were live. The user's browser sessions are
+    app.sessions.end_user_sessions' job.
     """
     result = db.session.execute(
         update(RefreshToken).where(RefreshToken.user_id == user_id,
                                    RefreshToken.revoked.is_(False))
         .values(revoked=True).execution_options(synchronize_session=False))
-    db.session.commit()
+    db.session.commit()  # before the store write: embedded, both are one SQLite file
+    revoke_access_tokens_until_now(user_id)
     return result.rowcount or 0

@@ -54,7 +54,7 @@ def test_refreshed_id_token_keeps_the_authentication(flow, client, oauth_client)
     assert renewed["at_hash"] != original["at_hash"]
 
 
-def test_reuse_after_the_grace_window_revokes_the_family(app, flow, oauth_client):
+def test_reuse_after_the_grace_window_revokes_the_family(app, client, flow, oauth_client):
     first = flow.tokens(oauth_client)
     second = refresh(flow, oauth_client, first["refresh_token"]).get_json()
     with app.app_context():  # the rotation happened long ago
@@ -65,6 +65,10 @@ def test_reuse_after_the_grace_window_revokes_the_family(app, flow, oauth_client
     assert reuse.status_code == 400 and reuse.get_json()["error"] == "invalid_grant"
     legit = refresh(flow, oauth_client, second["refresh_token"])
     assert legit.status_code == 400 and legit.get_json()["error"] == "invalid_grant"
+    for tokens in (first, second):  # whoever holds them: the access tokens go too
+        userinfo = client.get("/oauth2/userinfo",
+                              headers={"Authorization": "Bearer " + tokens["access_token"]})
+        assert userinfo.status_code == 401
     with app.app_context():
         from app.models import AuditEvent
 

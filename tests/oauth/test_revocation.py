@@ -26,6 +26,31 @@ def test_revoking_a_refresh_token_revokes_its_family(flow, client, oauth_client)
     assert _refresh(flow, oauth_client, second["refresh_token"]).status_code == 400
 
 
+def _bearer(client, tokens) -> int:
+    return client.get("/oauth2/userinfo", headers={
+        "Authorization": "Bearer " + tokens["access_token"]}).status_code
+
+
+def test_revoking_a_refresh_token_revokes_the_access_tokens_of_the_grant(flow, client, app,
+                                                                        oauth_client):
+    """RFC 7009 §2.1: "SHOULD also invalidate all access tokens based on the same
+    authorization grant": the first one and the refreshed one, at userinfo and introspection;
+    the same user's tokens at another client live on."""
+    other = add_client(app, name="Other", is_first_party=True)
+    elsewhere = flow.tokens(other)
+    first = flow.tokens(oauth_client)
+    second = _refresh(flow, oauth_client, first["refresh_token"]).get_json()
+    assert _bearer(client, first) == _bearer(client, second) == 200
+    assert _revoke(client, oauth_client, second["refresh_token"]).status_code == 200
+    assert _bearer(client, first) == _bearer(client, second) == 401
+    introspected = client.post("/oauth2/introspect", data={"token": second["access_token"]},
+                               headers=basic_auth(oauth_client["client_id"],
+                                                  oauth_client["client_secret"]))
+    assert introspected.get_json() == {"active": False}
+    assert _bearer(client, elsewhere) == 200
+    assert _bearer(client, flow.tokens(oauth_client)) == 200  # signing in again works
+
+
 def test_revoking_an_access_token_deny_lists_it(flow, client, oauth_client):
     tokens = flow.tokens(oauth_client)
     assert _revoke(client, oauth_client, tokens["access_token"]).status_code == 200

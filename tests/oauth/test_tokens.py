@@ -14,9 +14,13 @@ from app.extensions import frontdesk_state
 from app.models import Client
 from app.oauth.signing import sign_jwt
 from app.oauth.tokens import (
+    CUT_PREFIX,
+    access_token_revoked,
     access_token_seconds,
     apply_claims_hook,
     deny_access_token,
+    issued_ms,
+    new_access_token_id,
     refresh_token_seconds,
     revoke_user_tokens,
     token_scopes,
@@ -88,16 +92,49 @@ def test_deny_listed_token_does_not_verify(app):
         assert verify_access_token(token) is None
 
 
-def test_revoke_user_tokens(flow, app, oauth_client, user):
+def _userinfo_status(client, tokens) -> int:
+    return client.get("/oauth2/userinfo",
+                      headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code
+
+
+def test_revoke_user_tokens(flow, app, client, oauth_client, user):
     first = flow.tokens(oauth_client)
     second = flow.tokens(oauth_client)
+    other_client = add_client(app, name="Other", is_first_party=True)
+    third = flow.tokens(other_client)
+    assert {_userinfo_status(client, t) for t in (first, second, third)} == {200}
     with app.app_context():
-        assert revoke_user_tokens(user["id"]) == 2
+        assert revoke_user_tokens(user["id"]) == 3
         assert revoke_user_tokens(user["id"]) == 0
     for tokens in (first, second):
         response = flow.token(oauth_client, {"grant_type": "refresh_token",
                                              "refresh_token": tokens["refresh_token"]})
         assert response.get_json()["error"] == "invalid_grant"
+    # the access tokens already issued go too, for every client, with nothing listed
+    assert {_userinfo_status(client, t) for t in (first, second, third)} == {401}
+    # and a sign-in right after (the same second) is not caught by the cut-off
+    assert _userinfo_status(client, flow.tokens(oauth_client)) == 200
+
+
+def test_cut_off_compares_milliseconds_and_is_per_subject_and_client(app):
+    now_ms = time.time_ns() // 1_000_000
+    with app.test_request_context():
+        before, after = new_access_token_id(), None
+        frontdesk_state().store.set(CUT_PREFIX + "u1:c1", str(now_ms + 5), 60)
+        time.sleep(0.01)
+        after = new_access_token_id()
+        assert issued_ms({"jti": before}) <= now_ms + 5 < issued_ms({"jti": after})
+        assert access_token_revoked(_claims(jti=before)) is True
+        assert access_token_revoked(_claims(jti=after)) is False
+        assert access_token_revoked(_claims(jti=before, client_id="c2")) is False
+        assert access_token_revoked(_claims(jti=before, sub="u2")) is False
+        # a jti without the time (issued before it carried it): the end of its iat second
+        old_style = _claims(jti="x" * 43, iat=now_ms // 1000)
+        assert issued_ms(old_style) == now_ms // 1000 * 1000 + 999
+        assert access_token_revoked(_claims(jti="x" * 43, iat=now_ms // 1000 - 1)) is True
+        assert issued_ms(_claims(jti="z" * len(after), iat=7)) == 7999
+        assert issued_ms({"jti": "z" * len(after)}) is None
+        assert access_token_revoked(_claims(jti="z" * len(after), iat=None)) is True
 
 
 @pytest.mark.parametrize("seconds, expected", [(None, 3600), (299, 3600), (300, 300),
