@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
@@ -43,6 +43,22 @@ class FrontdeskAuthorizationServer(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return super().create_oauth2_request(request)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """Authlib's refusal of a wrong secret lists the server's methods ("cannot
+        authenticate with methods: [...]"), which reads as if they were all the client's;
+        say what failed instead, and nothing about which method the client is registered for."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            if (error.description or "").startswith("The client cannot authenticate with"):
+                error.description = CLIENT_AUTHENTICATION_FAILED
+            raise
+
+
+CLIENT_AUTHENTICATION_FAILED = ("Client authentication failed: wrong client secret or "
+                                "assertion, or an authentication method this client is not "
+                                "registered for.")
 
 
 authorization = FrontdeskAuthorizationServer()

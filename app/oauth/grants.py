@@ -8,7 +8,12 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    grants,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 
@@ -22,7 +27,7 @@ from app.oauth.refresh import (
     rotate_refresh_token,
     subject_of,
 )
-from app.oauth.tokens import Subject, access_token_seconds
+from app.oauth.tokens import Subject, access_token_seconds, token_scopes
 from app.store import Store
 
 USER_GRANT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -151,3 +156,16 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """RFC 6749 §4.4: confidential clients with the grant; an access token only."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def validate_requested_scope(self):
+        """A request that names scopes of which none can be granted is refused, as in the
+        code flow, rather than answered with a token for no scope at all. Person scopes
+        (openid, profile, ...) need a user, so they never count here."""
+        super().validate_requested_scope()
+        scope = self.request.payload.scope
+        if scope and scope.split() and not token_scopes(self.request.client, self.GRANT_TYPE,
+                                                         scope):
+            raise InvalidScopeError(
+                "None of the requested scopes can be granted to this client without a user: "
+                "a client_credentials token carries the client's API scopes, never openid, "
+                "profile, email, phone, address or offline_access.")

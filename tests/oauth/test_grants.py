@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from app.extensions import CLIENT_AUTHENTICATION_FAILED
 from tests.oauth.conftest import Flow, add_client, add_user
 from tests.oauth.helpers import basic_auth, verify_jwt
 
@@ -50,6 +51,7 @@ def test_wrong_secret_with_basic_is_401_with_challenge(flow, client, oauth_clien
     assert response.get_json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.get_json()["error_description"] == CLIENT_AUTHENTICATION_FAILED
 
 
 def test_wrong_secret_with_post_is_400_without_challenge(flow, app):
@@ -67,6 +69,8 @@ def test_client_must_use_its_registered_method(flow, app):
     req = flow.request(oauth_client)
     response = flow.token(oauth_client, req.token_form(flow.code(req)), method="basic")
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+    # Not Authlib's "cannot authenticate with methods: [every method of the server]".
+    assert response.get_json()["error_description"] == CLIENT_AUTHENTICATION_FAILED
 
 
 def test_confidential_client_cannot_skip_authentication(flow, oauth_client):
@@ -95,7 +99,7 @@ def test_replayed_code_is_refused_and_revokes_what_it_issued(flow, client, oauth
     assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_grant"
 
 
-def test_replay_also_revokes_rotated_descendants(flow, oauth_client):
+def test_replay_also_revokes_rotated_descendants(flow, client, oauth_client):
     req = flow.request(oauth_client)
     code = flow.code(req)
     first = flow.token(oauth_client, req.token_form(code)).get_json()
@@ -105,6 +109,9 @@ def test_replay_also_revokes_rotated_descendants(flow, oauth_client):
     again = flow.token(oauth_client, {"grant_type": "refresh_token",
                                       "refresh_token": second["refresh_token"]})
     assert again.status_code == 400
+    userinfo = client.get("/oauth2/userinfo",
+                          headers={"Authorization": "Bearer " + second["access_token"]})
+    assert userinfo.status_code == 401  # the refreshed access token too
 
 
 def test_unknown_code_is_invalid_grant(flow, oauth_client):
@@ -238,6 +245,19 @@ def test_client_credentials_scope_is_limited_to_the_client(client, app):
                                                   "scope": "reports:read admin"},
                            headers=basic_auth(machine["client_id"], machine["client_secret"]))
     assert response.get_json()["scope"] == "reports:read"
+
+
+@pytest.mark.parametrize("scope", ["profile", "openid email", "admin", "admin profile"])
+def test_client_credentials_refuses_a_scope_it_cannot_grant(client, app, scope):
+    """Not a 200 with "scope": "" — person scopes need a user, "admin" is not the client's."""
+    machine = add_client(app, name="Reporter", grant_types=["client_credentials"],
+                         redirect_uris=[], scopes=["reports:read", "openid", "profile", "email"])
+    response = client.post("/oauth2/token", data={"grant_type": "client_credentials",
+                                                  "scope": scope},
+                           headers=basic_auth(machine["client_id"], machine["client_secret"]))
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_scope"
+    assert "without a user" in response.get_json()["error_description"]
 
 
 def test_client_credentials_needs_the_grant(client, oauth_client, app):
