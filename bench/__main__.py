@@ -94,6 +94,7 @@ def run_side_by_side(args) -> list[dict]:
     jsonl = out / "results.jsonl"
     scenarios = args.scenarios.split(",")
     running, instances = [], []
+    origin = report.provenance(args.argv, Path(__file__).resolve().parent.parent)
     _log(f"uptime: {Path('/proc/loadavg').read_text().strip()}")
     with tempfile.TemporaryDirectory(prefix="fdbench-") as tmp:
         try:
@@ -108,7 +109,7 @@ def run_side_by_side(args) -> list[dict]:
                 server.stop()
             for inst in instances:
                 inst.cleanup()
-    (out / "results.md").write_text(report.markdown(rows))
+    (out / "results.md").write_text(origin + "\n" + report.markdown(rows))
     print(report.markdown(rows))
     _log(f"results in {out}")
     return rows
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
+    args.argv = argv
     if args.command == "run":
         run_side_by_side(args)
     elif args.command == "report":

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import time
 from pathlib import Path
 
 from bench.driver import SCENARIOS
@@ -105,6 +109,33 @@ def context_lines(rows: list[dict]) -> str:
     if loads:
         lines.append(f"- load average (1 min) during the rows: {min(loads):.2f}–{max(loads):.2f}")
     return "\n".join(lines)
+
+
+def provenance(argv: list[str], root: Path) -> str:
+    """Where a run's figures come from: the command, the commit (with "+ changes" when the
+    work tree differed from it), the time and the CPU, for the head of results.md."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " + uncommitted changes"
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    return (f"- command: `bench/run {shlex.join(argv)}`\n- commit: `{commit}`\n"
+            f"- started: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n"
+            f"- machine: {cpu}, {os.cpu_count()} cores\n")
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
 
 
 def markdown(rows: list[dict], title: str = "Results") -> str:

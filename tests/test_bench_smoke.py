@@ -383,3 +383,23 @@ def test_forms_are_read_from_login_and_consent_pages():
     with pytest.raises(oidc.FlowError, match="no login or consent form"):
         oidc._pick_form(page.replace('name="password"', 'name="pass"').replace("FORM", "div")
                         .replace('name="decision"', 'name="d"'))
+
+
+def test_results_say_which_command_and_commit_they_come_from(tmp_path):
+    import subprocess
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git = lambda *a: subprocess.run(["git", *a], cwd=checkout, check=True,  # noqa: E731
+                                    capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    (checkout / "f").write_text("1")
+    git("add", "f")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    head = git("rev-parse", "--short", "HEAD")
+    text = report.provenance(["--scenarios", "login,refresh", "-d", "10"], checkout)
+    assert "- command: `bench/run --scenarios login,refresh -d 10`" in text
+    assert f"- commit: `{head}`\n" in text
+    (checkout / "f").write_text("2")
+    assert f"- commit: `{head} + uncommitted changes`" in report.provenance([], checkout)
+    assert "not a git checkout" in report.provenance([], tmp_path / "elsewhere")
