@@ -158,10 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    typed = list(argv)  # as the user typed it, for results.md
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
-    args.argv = argv
+    args.argv = typed
     if args.command == "run":
         run_side_by_side(args)
     elif args.command == "report":

@@ -83,8 +83,6 @@ def new_opaque_token() -> str:
 
 
 _MS_DIGITS = 11  # hex digits of a millisecond Unix time, until the year 2527
-
-
 _JTI_LENGTH = _MS_DIGITS + 36  # an older jti is 43 characters, so never read as a time
 
 
