@@ -20,7 +20,9 @@ import copy
 import functools
 import json
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.models.store_entries import StoreEntry, StoreMember
+from app.store_mirror import KeyMirror
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,15 @@ class Store:
         as it comes. An exception inside the block sends nothing to Redis."""
         yield self
 
+    def set_announced(self, key: str, value: str, ttl_seconds: float) -> None:
+        """`set`, and every process's `mirror(key)` follows (Redis: one MULTI/EXEC)."""
+        self.set(key, value, ttl_seconds)
+
+    def mirror(self, key: str) -> KeyMirror | None:
+        """This process's live copy of `key` (app/store_mirror.py), or None where the
+        backend cannot announce changes (the embedded store): read the key instead."""
+        return None
+
     def set_json(self, key: str, value: Any, ttl_seconds: float) -> None:
         self.set(key, json.dumps(value, separators=(",", ":")), ttl_seconds)
 
@@ -150,9 +162,45 @@ class RedisStore(Store):
         self.client = redis.Redis.from_url(
             url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=15,
             retry=Retry(NoBackoff(), 1), decode_responses=True)
+        self._url = url
+        self._mirrors: dict[str, KeyMirror] = {}
+        self._mirrors_lock = threading.Lock()
 
     def _k(self, key: str) -> str:
         return self.prefix + key
+
+    def _channel(self, key: str) -> str:
+        """Pub/sub channels are server-wide, not per database: the number goes in the name."""
+        db_number = self.client.connection_pool.connection_kwargs.get("db", 0)
+        return f"{self.prefix}{key}@db{db_number}"
+
+    @_guard
+    def set_announced(self, key, value, ttl_seconds):
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self._k(key), value, px=_redis_ttl(ttl_seconds))
+        pipe.publish(self._channel(key), value)
+        pipe.execute()
+
+    def mirror(self, key):
+        found = self._mirrors.get(key)
+        if found is not None and found.pid == os.getpid():
+            return found
+        with self._mirrors_lock:
+            found = self._mirrors.get(key)
+            if found is None or found.pid != os.getpid():
+                # No retries of its own (app/store_mirror.py); a PING every 5 s when idle.
+                client = redis.Redis.from_url(
+                    self._url, socket_timeout=5, socket_connect_timeout=2,
+                    health_check_interval=5, retry=Retry(NoBackoff(), 0),
+                    decode_responses=True)
+                found = self._mirrors[key] = KeyMirror(self, client, self._channel(key))
+        return found
+
+    def close(self) -> None:
+        """Stop the mirrors and give back the connections (tests build many stores)."""
+        for found in self._mirrors.values():
+            found.close()
+        self.client.close()
 
     @_guard
     def set(self, key, value, ttl_seconds):

@@ -4,7 +4,8 @@ outside, to measure what a change would win before anyone edits app/ (see FINDIN
 BENCH_VARIANTS is a comma-separated list of:
   es256_access   access tokens signed ES256 instead of RS256 (FRONTDESK_ACCESS_TOKEN_ALG)
 
-(The earlier variants no_pre_ping and client_cache were adopted in app/ and removed here.)
+(The earlier variants no_pre_ping, client_cache and no_client_version were adopted in app/
+and removed here; no_client_version measured what app/store_mirror.py now does.)
 """
 
 from __future__ import annotations

@@ -3,12 +3,16 @@ revocation, authorize, logout).
 
 A client is read from the database once and kept as an immutable `ClientSnapshot` (the
 fields and the Authlib ClientMixin methods of `Client`), per app, for at most
-CACHE_SECONDS. Every use first reads the store key `clients:version` (one GET per request,
-memoized on `flask.g`); an entry loaded under another version is reloaded. Any commit that
-inserts, changes or deletes a Client row through the ORM (admin API, CLI, demo, anything)
-writes a fresh random version after the commit, and drops the entry in this process: a
-deleted client or a rotated secret stops working at once in every process. If that store
-write fails (store down), other processes stop using the old entry within CACHE_SECONDS.
+CACHE_SECONDS. Every use first reads the clients' version, `clients:version`: with Redis
+from this process's mirror of it, kept current by pub/sub (app/store_mirror.py), without a
+round trip; while the mirror is not subscribed, and on the embedded store, with one GET
+per request (memoized on `flask.g`). An entry loaded under another version is reloaded.
+Any commit that inserts, changes or deletes a Client row through the ORM (admin API, CLI,
+demo, anything) writes and announces a fresh random version after the commit, and drops
+the entry in this process: a deleted client or a rotated secret stops working in every
+process as soon as the announcement arrives (milliseconds). If that store write fails
+(store down), or an announcement is lost unnoticed, other processes stop using the old
+entry within CACHE_SECONDS.
 Changes made without the ORM (raw SQL) must call `client_changed(client_id)` after their
 commit.
 
@@ -139,11 +143,18 @@ def client_cache() -> ClientCache:
 
 
 def _current_version() -> str | None | object:
-    """The store's clients:version, read once per request; _NO_VERSION when unreadable."""
+    """The clients' version: this process's mirror of it while that is live (no round
+    trip), else the store's, read once per request; _NO_VERSION when unreadable."""
+    store = frontdesk_state().store
+    mirror = store.mirror(VERSION_KEY)
+    if mirror is not None:
+        live, version = mirror.current()
+        if live:
+            return version
     if "fd_clients_version" in g:
         return g.fd_clients_version
     try:
-        version = frontdesk_state().store.get(VERSION_KEY)
+        version = store.get(VERSION_KEY)
     except StoreUnavailable:
         version = _NO_VERSION
     g.fd_clients_version = version
@@ -177,8 +188,8 @@ def client_changed(*client_ids: str) -> None:
     client_cache().forget(*client_ids)
     g.pop("fd_clients_version", None)
     try:
-        frontdesk_state().store.set(VERSION_KEY, secrets.token_urlsafe(12),
-                                    VERSION_TTL_SECONDS)
+        frontdesk_state().store.set_announced(VERSION_KEY, secrets.token_urlsafe(12),
+                                              VERSION_TTL_SECONDS)
     except StoreUnavailable:
         log.warning("clients:version not updated (store unavailable): other processes may "
                     "use the old client data for up to %s s", CACHE_SECONDS)

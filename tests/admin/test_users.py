@@ -15,6 +15,7 @@ from app.accounts.passwords import verify_password
 from app.accounts.users import create_user
 from app.extensions import db, frontdesk_state
 from app.models import AuditEvent, Client, RefreshToken, User
+from app.oauth.tokens import CUT_PREFIX
 from tests.admin.conftest import assert_problem
 from tests.hosted.helpers import login, signed_in_as
 
@@ -227,6 +228,8 @@ def test_sign_out_everywhere(app, api, client, user):
     assert response.status_code == 200 and response.get_json()["sessions_ended"] >= 1
     assert signed_in_as(client) is None
     assert [t for t in audit_types(app) if t.startswith("admin.")] == ["admin.user.signed_out"]
+    with app.app_context():  # the access tokens issued so far are revoked too
+        assert frontdesk_state().store.get(CUT_PREFIX + user["id"]) is not None
 
 
 def test_reset_password_by_mail_or_temporary(app, api, user):

@@ -17,9 +17,9 @@ def close_app(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    redis_client = getattr(frontdesk_state(app).store, "client", None)
-    if redis_client is not None:
-        redis_client.close()
+    close_store = getattr(frontdesk_state(app).store, "close", None)
+    if close_store is not None:  # Redis: its connections and its mirror's thread
+        close_store()
 
 
 @pytest.fixture

@@ -1,20 +1,24 @@
 """The per-process client cache (app.oauth.client_cache): clients are read from the
-database once, and every change — in this process or in another one sharing the database
-and the store — takes effect at the next request."""
+database once, and every change takes effect at the next request in this process, and in
+another one sharing the database and the store as soon as the announcement reaches it
+(with Redis: pub/sub, app/store_mirror.py; the tests wait for that, a few milliseconds)."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, frontdesk_state
 from app.models import Client
 from app.oauth.client_cache import VERSION_KEY, ClientSnapshot
 from app.oauth.clients import client_changed
-from tests.conftest import base_config
+from app.store import RedisStore
+from tests.conftest import STORE_REDIS_URL, base_config
 from tests.oauth.conftest import add_client, close_app
 from tests.oauth.helpers import assert_error_page, basic_auth
 
@@ -32,6 +36,30 @@ def other_app(tmp_path):
     other.config["TESTING"] = True
     yield other
     close_app(other)
+
+
+def _mirror_of(app):
+    with app.app_context():
+        store = frontdesk_state().store
+        return store, store.mirror(VERSION_KEY)
+
+
+def mirror_live(app) -> None:
+    """With Redis, wait until the app's mirror of the clients' version is subscribed."""
+    _, mirror = _mirror_of(app)
+    assert mirror is None or mirror.wait_live(5), "the mirror did not subscribe"
+
+
+def announced_to(app) -> None:
+    """With Redis, wait until the app's mirror holds the store's latest clients' version:
+    what another process sees once the announcement arrives."""
+    store, mirror = _mirror_of(app)
+    if mirror is None:
+        return
+    deadline = time.monotonic() + 5
+    while mirror.current() != (True, store.get(VERSION_KEY)):
+        assert time.monotonic() < deadline, "the announcement did not arrive"
+        time.sleep(0.005)
 
 
 def client_credentials(test_client, machine, secret=None):
@@ -64,6 +92,7 @@ def edit_client(app, client_id, change) -> None:
 
 
 def test_a_client_is_read_from_the_database_once(app, client, machine):
+    mirror_live(app)  # going live starts a new version: one reload
     with counting_client_selects(app) as selects:
         for _ in range(3):
             assert client_credentials(client, machine).status_code == 200
@@ -89,6 +118,7 @@ def test_another_process_sees_a_deletion_at_once(app, client, machine, other_app
     assert client_credentials(other, machine).status_code == 200
     assert client_credentials(other, machine).status_code == 200  # now from its cache
     edit_client(app, machine["client_id"], db.session.delete)
+    announced_to(other_app)
     assert client_credentials(other, machine).status_code == 401
 
 
@@ -105,6 +135,7 @@ def test_another_process_sees_a_rotated_secret_and_new_redirect_uri(app, oauth_c
         c.set_secret("rotated-" + "z" * 40)
 
     edit_client(app, oauth_client["client_id"], change)
+    announced_to(other_app)
     assert other.get("/oauth2/authorize", query_string=params).status_code in (302, 303)
     old = other.post("/oauth2/revoke", data={"token": "whatever"},
                      headers=basic_auth(oauth_client["client_id"],
@@ -123,6 +154,7 @@ def test_cli_delete_reaches_running_processes(app, machine, other_app):
     result = app.test_cli_runner().invoke(main, ["clients", "delete", machine["client_id"],
                                                  "--json"])
     assert result.exit_code == 0, result.output
+    announced_to(other_app)
     assert client_credentials(other, machine).status_code == 401
 
 
@@ -134,6 +166,7 @@ def test_client_changed_covers_changes_made_without_the_orm(app, client, machine
                            .values(grant_types=["authorization_code"]))
         db.session.commit()
         client_changed(machine["client_id"])
+    announced_to(other_app)
     response = client_credentials(other, machine)
     assert response.status_code == 400 and response.get_json()["error"] == "unauthorized_client"
 
@@ -151,6 +184,7 @@ def test_a_lost_version_key_does_not_keep_an_old_entry(app, client, machine):
 
 
 def test_a_rolled_back_change_keeps_the_cache(app, client, machine):
+    mirror_live(app)
     assert client_credentials(client, machine).status_code == 200
     with app.app_context():
         db.session.get(Client, machine["client_id"]).name = "Renamed"
@@ -174,3 +208,27 @@ def test_snapshots_are_immutable_and_answer_like_clients(app, oauth_client):
         assert snap.client_metadata == row.client_metadata
         assert snap.check_grant_type("authorization_code") == \
             row.check_grant_type("authorization_code")
+
+
+def test_token_requests_read_no_version_while_the_mirror_is_live(app, client):
+    """The point of the mirror: with Redis, a token request makes no store round trip for
+    the clients' version (here: any read of it fails the request). Both test modes run it
+    on Redis: the app's store is swapped for one (client_credentials uses no other key)."""
+    machine = add_client(app, name="Reporter", grant_types=["client_credentials"],
+                         redirect_uris=[], scopes=["reports:read"])
+    state = frontdesk_state(app)
+    original, store = state.store, RedisStore(STORE_REDIS_URL, f"fdcachetest:{uuid.uuid4().hex}:")
+    state.store = store
+    try:
+        assert store.mirror(VERSION_KEY).wait_live(5)
+        reads = []
+        store.get = lambda key: reads.append(key) or pytest.fail(f"store read {key}")
+        for _ in range(3):
+            response = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                                   headers=basic_auth(machine["client_id"],
+                                                      machine["client_secret"]))
+            assert response.status_code == 200
+        assert reads == []
+    finally:
+        state.store = original
+        store.close()
