@@ -126,7 +126,8 @@ def provenance(argv: list[str], root: Path) -> str:
         commit += " + uncommitted changes"
     cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines()
                 if line.startswith("model name")), "unknown CPU")
-    return (f"- command: `bench/run {shlex.join(argv)}`\n- commit: `{commit}`\n"
+    command = " ".join(["bench/run", *([shlex.join(argv)] if argv else [])])
+    return (f"- command: `{command}`\n- commit: `{commit}`\n"
             f"- started: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n"
             f"- machine: {cpu}, {os.cpu_count()} cores\n")
 
