@@ -23,6 +23,7 @@ from app import ROOT, create_app
 from app.accounts.mfa import store_totp_secret
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.users import UserError, create_user, describe_user, require_user
+from app.admin.users import end_everything
 from app.cli_calibrate import hash_calibrate_command
 from app.config import ConfigError
 from app.errors import is_unavailable
@@ -30,7 +31,6 @@ from app.extensions import db, frontdesk_state
 from app.keys import ensure_signing_keys, rotate_keys
 from app.models import Client, SigningKey, User
 from app.oauth.clients import ClientError, create_client, describe_client
-from app.oauth.tokens import revoke_access_tokens_until_now, revoke_user_tokens
 
 FLASK_ONLY_OPTIONS = {"env_file", "app", "debug"}
 
@@ -350,12 +350,6 @@ def users_show(email, as_json):
     _emit(describe_user(_user_or_fail(email)), as_json)
 
 
-def _end_sessions(user_id: str) -> None:
-    from app.sessions import end_user_sessions
-
-    end_user_sessions(frontdesk_state().store, user_id)
-
-
 def _set_status(email: str, status: str, as_json: bool) -> None:
     user = _user_or_fail(email)
     store = frontdesk_state().store
@@ -363,8 +357,7 @@ def _set_status(email: str, status: str, as_json: bool) -> None:
     user.status = status
     db.session.commit()
     if status == "disabled":  # as the admin API does
-        _end_sessions(user.id)
-        revoke_user_tokens(user.id)
+        end_everything(user)
     _emit(describe_user(user), as_json, f"{user.email}: {status}")
 
 
@@ -394,10 +387,9 @@ def users_delete(email, as_json):
     """Delete a user with their sessions, tokens, consents and links."""
     user = _user_or_fail(email)
     user_id = user.id
-    _end_sessions(user_id)
+    end_everything(user)  # its access tokens too: introspection would call them active
     db.session.delete(user)
     db.session.commit()
-    revoke_access_tokens_until_now(user_id)  # introspection would still call them active
     _emit({"deleted": email, "id": user_id}, as_json, f"deleted user {email}")
 
 

@@ -87,11 +87,12 @@ class KeyMirror:
                     log.info("store mirror %s subscribed again", self._channel)
                 failing = False
                 self._follow(pubsub)
-            except (redis.RedisError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: retry, never die silently
                 if not failing:  # once per outage, not once a second
                     log.warning("store mirror %s lost its subscription (%s); requests read "
                                 "the store until it is back", self._channel,
-                                exc.__class__.__name__)
+                                exc.__class__.__name__,
+                                exc_info=not isinstance(exc, redis.RedisError | OSError))
                 failing = True
             finally:
                 self._live = False

@@ -65,7 +65,8 @@ def temporary_password() -> str:
 
 
 def end_everything(user: User) -> int:
-    """End browser sessions and revoke refresh tokens of a user."""
+    """End a user's browser sessions and revoke their refresh and access tokens (the admin
+    API and the CLI)."""
     from app.oauth.tokens import revoke_user_tokens
 
     ended = end_user_sessions(frontdesk_state().store, user.id)
