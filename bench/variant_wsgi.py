@@ -17,6 +17,7 @@ from bench import hashmeter
 hashmeter.install()  # with $BENCH_HASH_METER_DIR (bench/servers.py sets it), as metered_wsgi
 
 import app as app_package  # noqa: E402 - after install() on purpose
+from app.heap import freeze_startup_heap  # noqa: E402
 
 VARIANTS = {v for v in os.environ.get("BENCH_VARIANTS", "").split(",") if v}
 KNOWN = {"es256_access"}
@@ -27,3 +28,4 @@ if "es256_access" in VARIANTS:
     os.environ["FRONTDESK_ACCESS_TOKEN_ALG"] = "ES256"
 
 app = app_package.create_app(migrations=False)
+freeze_startup_heap()  # as wsgi.py

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from html import unescape
 
 import pytest
@@ -11,7 +14,7 @@ import requests
 from app.cli import default_serve_port, granian_command, main
 from tests.conftest import PASSWORD
 from tests.hosted.helpers import CSRF_RE
-from tests.live import start_server
+from tests.live import ROOT, start_server
 
 
 def test_granian_command_line():
@@ -22,6 +25,18 @@ def test_granian_command_line():
     assert "--port 8123" in joined and "--workers-max-rss 300" in joined
     assert "--respawn-failed-workers" in joined and "--interface wsgi" in joined
     assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_the_served_app_freezes_its_start_up_heap(tmp_path):
+    """wsgi.py, which granian and gunicorn import, moves the objects of the built app out of
+    the garbage collector's walks (app/heap.py), and leaves nothing young behind."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env["FRONTDESK_INSTANCE_PATH"] = str(tmp_path)
+    probe = "import gc, wsgi; print(gc.get_freeze_count(), gc.get_count()[2])"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    frozen, oldest = (int(n) for n in done.stdout.split())
+    assert frozen > 50_000 and oldest == 0
 
 
 @pytest.mark.parametrize(("issuer", "port"), [
