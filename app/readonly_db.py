@@ -1,5 +1,5 @@
 """Autocommit connections for the hot paths' single statements (userinfo's and the
-refresh lookup's SELECT, the refresh token INSERT and rotation, the login record).
+refresh lookup's SELECT, the refresh token INSERT and rotation).
 
 A query on the ORM session pays BEGIN and a ROLLBACK at teardown; switching a pooled
 connection to autocommit and back per request costs nearly as much in SQLAlchemy. So each
@@ -47,70 +47,45 @@ def autocommit_connection(engine: Engine) -> Iterator[Connection]:
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
-    names: tuple[str, ...]  # the statement's parameters, in order for qmark drivers
-    positional: bool
-    fixed: dict  # values written into the statement itself (values(type="login"), literals)
-    binds: dict  # parameter name -> SQLAlchemy's conversion of the value (only those with one)
+    positional: tuple[str, ...] | None  # parameter names in order, for qmark drivers
     processors: tuple  # per result column: SQLAlchemy's type conversion, or None
 
 
-_PREPARED: dict[tuple[int, str, tuple[str, ...]], _Prepared] = {}
+_PREPARED: dict[tuple[int, str], _Prepared] = {}
 
 
-def _prepare(engine: Engine, statement, column_keys: tuple[str, ...]) -> _Prepared:
-    key = (id(statement), engine.dialect.name, column_keys)
+def _prepare(engine: Engine, statement) -> _Prepared:
+    key = (id(statement), engine.dialect.name)
     prepared = _PREPARED.get(key)
     if prepared is None:
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-        fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
-                 if not bind.required}
-        binds = {name: convert for name, bind in compiled.binds.items()
-                 if (convert := bind.type._cached_bind_processor(dialect)) is not None}
-        processors = tuple(column.type._cached_result_processor(dialect, None)
-                           for column in statement.exported_columns)
-        prepared = _PREPARED[key] = _Prepared(compiled.string, names, compiled.positional,
-                                              fixed, binds, processors)
+        compiled = statement.compile(dialect=engine.dialect)
+        positional = tuple(compiled.positiontup) if compiled.positional else None
+        processors = tuple(column.type._cached_result_processor(engine.dialect, None)
+                           for column in statement.selected_columns)
+        prepared = _PREPARED[key] = _Prepared(compiled.string, positional, processors)
     return prepared
 
 
-def _arguments(prepared: _Prepared, params: dict):
-    binds = prepared.binds
-    if prepared.fixed:
-        params = prepared.fixed | params
-    if prepared.positional:
-        return tuple(binds[name](params[name]) if name in binds else params[name]
-                     for name in prepared.names)
-    return {name: binds[name](value) if name in binds else value
-            for name, value in params.items()}
+def fetch_rows(engine: Engine, statement, params: dict) -> list[tuple]:
+    """Rows of a prebuilt Core SELECT (a module-level constant: it is compiled once and
+    remembered by identity; its parameters are named `bindparam`s, all given in `params`),
+    run on the DBAPI cursor of an autocommit connection.
 
-
-def fetch_rows(engine: Engine, statement, params: dict,
-               column_keys: tuple[str, ...] = ()) -> list[tuple]:
-    """Run a prebuilt Core statement on the DBAPI cursor of an autocommit connection: the
-    rows of a SELECT, or of an INSERT/UPDATE's RETURNING ([] without one). The statement is
-    a module-level constant, compiled once and remembered by identity; its parameters are
-    named `bindparam`s, all given in `params` (for a plain `insert(table)`, `column_keys`
-    names the columns given, as Connection.execute would learn them from `params`).
-
-    SQLAlchemy's execution and result machinery (execution context, cursor description
-    objects, result metadata, row proxies) was half of userinfo's query cost and a third of
-    the refresh rotation's; the SQL, the pool (with its idle ping) and each value's and
-    column's type conversion stay SQLAlchemy's. Driver errors come out as SQLAlchemy's
-    DBAPIError (IntegrityError for a duplicate), a lost connection invalidated, as
-    Connection.execute would do.
+    SQLAlchemy's result machinery (cursor description objects, result metadata, row
+    proxies) was half of userinfo's query cost; the SQL, the pool (with its idle ping) and
+    each column's type conversion stay SQLAlchemy's. Driver errors come out as SQLAlchemy's
+    DBAPIError, a lost connection invalidated, as Connection.execute would do.
     """
     sibling = _SIBLINGS.get(engine, engine)
-    prepared = _prepare(sibling, statement, column_keys)
-    args = _arguments(prepared, params)
+    prepared = _prepare(sibling, statement)
+    args = tuple(params[name] for name in prepared.positional) \
+        if prepared.positional is not None else params
     raw = sibling.raw_connection()
     cursor = None
     try:
         cursor = raw.cursor()
         cursor.execute(prepared.sql, args)
-        # an INSERT without RETURNING may still return its primary key (SQLAlchemy adds it)
-        rows = cursor.fetchall() if prepared.processors and cursor.description else []
+        rows = cursor.fetchall()
     except sibling.dialect.loaded_dbapi.Error as exc:
         lost = sibling.dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
         if lost:

@@ -1,20 +1,16 @@
-"""Autocommit statements (app/readonly_db.py): fetch_rows gives what Connection.execute
-gives, for SELECTs and for INSERTs with or without RETURNING, type conversions of values and
-rows included, and a failure (a lost connection, a duplicate key) surfaces as SQLAlchemy's
-error."""
+"""Autocommit reads (app/readonly_db.py): fetch_rows gives what Connection.execute gives,
+type conversions included, and a lost connection surfaces as SQLAlchemy's error."""
 
 from __future__ import annotations
 
 import pytest
-from datetime import UTC, datetime
-
-from sqlalchemy import Integer, create_engine, insert, literal_column, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Integer, create_engine, literal_column, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from app.accounts.groups import add_member, create_group
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import User
 from app.oauth.claims_subject import _QUERY
 from app.readonly_db import attach_autocommit_engine, autocommit_connection, fetch_rows
 from tests.conftest import TEST_DATABASE_URL
@@ -40,47 +36,6 @@ def test_rows_and_conversions_match_connection_execute(app):
         assert first[5].tzinfo is not None  # timezone-aware, as UTCDateTime promises
         assert first[2] is True
         assert fetch_rows(db.engine, _QUERY, {"user_id": "nobody"}) == []
-
-
-_EVENTS = AuditEvent.__table__
-_ADD_EVENT = insert(_EVENTS)
-_ADD_EVENT_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.created_at,
-                                                 _EVENTS.c.details)
-_EVENT_KEYS = ("created_at", "type", "user_id", "client_id", "actor", "ip", "details")
-
-
-def _event(kind: str) -> dict:
-    return {"created_at": datetime(2026, 11, 27, 6, 0, tzinfo=UTC), "type": kind,
-            "user_id": None, "client_id": "web", "actor": None, "ip": "192.0.2.1",
-            "details": {"amr": ["pwd"], "nested": {"n": 1}}}
-
-
-def test_inserts_convert_values_and_returning_rows_as_connection_execute(app):
-    with app.app_context():
-        assert fetch_rows(db.engine, _ADD_EVENT, _event("plain"), _EVENT_KEYS) == []
-        returned = fetch_rows(db.engine, _ADD_EVENT_RETURNING, _event("returning"),
-                              _EVENT_KEYS)
-        with autocommit_connection(db.engine) as conn:
-            expected = conn.execute(_ADD_EVENT_RETURNING, _event("expected")).all()
-        assert len(returned) == 1 and returned[0][0] + 1 == expected[0][0]
-        assert returned[0][1:] == tuple(expected[0])[1:]
-        assert returned[0][1] == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # aware, UTC
-        assert returned[0][2] == {"amr": ["pwd"], "nested": {"n": 1}}  # JSON both ways
-        stored = {e.type: e for e in db.session.execute(select(AuditEvent)).scalars()}
-        assert set(stored) >= {"plain", "returning", "expected"}
-        assert stored["plain"].details == stored["expected"].details
-        assert stored["plain"].created_at == stored["expected"].created_at
-
-
-def test_a_duplicate_key_is_sqlalchemys_integrity_error(app):
-    with app.app_context():
-        (event_id, _, _), = fetch_rows(db.engine, _ADD_EVENT_RETURNING, _event("first"),
-                                       _EVENT_KEYS)
-        with pytest.raises(IntegrityError):
-            fetch_rows(db.engine, _ADD_EVENT, _event("again") | {"id": event_id},
-                       ("id", *_EVENT_KEYS))
-        assert fetch_rows(db.engine, select(_EVENTS.c.type).where(
-            _EVENTS.c.id == event_id), {}) == [("first",)]
 
 
 ONE = select(literal_column("1", Integer).label("one"))

@@ -17,7 +17,7 @@ from app.extensions import db, frontdesk_state
 from app.hosted.pages import loaded_interaction, origin, render_page, see_other
 from app.models import AuditEvent, User
 from app.oauth.interaction import LoginResult, conclude, finish
-from app.readonly_db import fetch_rows
+from app.readonly_db import autocommit_connection
 from app.sessions import start_login_session
 from app.triggers import run_trigger
 
@@ -107,9 +107,9 @@ def _record_login(user_id: str, client_id: str | None, ip: str | None, amr: list
     SQLite: two on the request's transaction, which sign_in commits."""
     now, details = datetime.now(UTC), {"amr": list(amr)}
     if db.engine.dialect.name == "postgresql":  # one atomic statement: no transaction needed
-        fetch_rows(db.engine, _LOGIN_AT_AND_AUDIT, {"at": now, "uid": user_id,
-                                                    "client": client_id, "addr": ip,
-                                                    "amr_details": details})
+        with autocommit_connection(db.engine) as conn:
+            conn.execute(_LOGIN_AT_AND_AUDIT, {"at": now, "uid": user_id, "client": client_id,
+                                               "addr": ip, "amr_details": details})
         return
     conn = db.session.connection()
     conn.execute(_LOGIN_AT, {"user_id": user_id, "last_login_at": now})

@@ -35,7 +35,7 @@ from app.oauth.tokens import (
     revoke_refresh_family,
     token_hash,
 )
-from app.readonly_db import fetch_rows
+from app.readonly_db import autocommit_connection, fetch_rows
 from app.secretbox import SecretBoxError, seal, unseal
 
 GRACE_PREFIX = "rt_next:"
@@ -129,7 +129,8 @@ def _new_row(raw: str, client: Client, subject: Subject, scope: str) -> dict[str
 
 def add_refresh_token(raw: str, client: Client, subject: Subject, scope: str) -> None:
     """Store a new token (its hash): one INSERT, committed on its own."""
-    fetch_rows(db.engine, _INSERT, _new_row(raw, client, subject, scope), _COLUMNS)
+    with autocommit_connection(db.engine) as conn:
+        conn.execute(_INSERT, _new_row(raw, client, subject, scope))
 
 
 def _grace_seconds() -> int:
@@ -198,9 +199,10 @@ def _store_rotation(row: StoredRefreshToken, successor: dict[str, Any]) -> None:
     marked = {"old_hash": row.token_hash, "now": successor["issued_at"],
               "new_hash": successor["token_hash"]}
     if db.engine.dialect.name == "postgresql":
-        inserted = fetch_rows(db.engine, _ROTATE,
-                              marked | {"new_" + k: v for k, v in successor.items()})
-        if not inserted:
+        with autocommit_connection(db.engine) as conn:
+            inserted = conn.execute(
+                _ROTATE, marked | {"new_" + k: v for k, v in successor.items()}).first()
+        if inserted is None:
             raise InvalidGrantError("The refresh token is no longer valid.")
         return
     with db.engine.begin() as conn:
