@@ -1,6 +1,7 @@
 """`python -m bench` (or `bench/run`): the whole benchmark in one command.
 
     bench/run                       side-by-side: Frontdesk production + embedded vs oidc-provider
+                                    (three interleaved rounds; each row is its median round)
     bench/run --modes production --no-reference --scenarios login,refresh -d 5
     bench/run servers               gunicorn sync/gthread and granian, 1 and 2 workers
     bench/run roundtrips            DB and store round trips per endpoint
@@ -53,9 +54,11 @@ async def _one(target: driver.Target, scenario: str, args) -> dict:
                                      args.warmup)
 
 
-def measure_one(target: driver.Target, scenario: str, args, jsonl: Path) -> dict:
+def measure_one(target: driver.Target, scenario: str, args, jsonl: Path,
+                round_number: int = 1) -> dict:
     """One scenario against one running target; the row goes to `jsonl` at once."""
     row = run_async(_one(target, scenario, args))
+    row["round"] = round_number
     if scenario == "login" and target.kind == "frontdesk":
         add_hash_figures(row)
     report.write_rows(jsonl, [row])
@@ -77,9 +80,11 @@ def add_hash_figures(row: dict) -> None:
 
 
 def measure(targets: list[driver.Target], scenarios: list[str], args, jsonl: Path) -> list:
-    """Scenario by scenario, every target in turn: load drift on a shared machine hits all
-    targets alike instead of whichever happened to run last."""
-    return [measure_one(target, scenario, args, jsonl)
+    """Round by round, scenario by scenario, every target in turn: load drift on a shared
+    machine hits all targets alike instead of whichever happened to run last, and a slow
+    spell in one round does not decide a row (the report keeps each row's median round)."""
+    return [measure_one(target, scenario, args, jsonl, number)
+            for number in range(1, getattr(args, "rounds", 1) + 1)
             for scenario in scenarios for target in targets]
 
 
@@ -148,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--modes", default="production,embedded")
     run.add_argument("--no-reference", dest="reference", action="store_false")
+    run.add_argument("--rounds", type=int, default=3, choices=range(1, 10), metavar="N",
+                     help="interleaved rounds of every scenario (default 3); each row of the "
+                          "table is its median round, with every round's ratio below it")
     from bench import extra_commands
 
     extra_commands.register(sub, _common)

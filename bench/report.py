@@ -96,6 +96,62 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _comparable(row: dict) -> float | None:
+    """The figure rows are compared by: CPU per operation, the hash excluded for a login."""
+    excluded = cpu_excluding_hash(row)
+    return excluded if excluded is not None else row["server_cpu_ms_per_op"]
+
+
+def _groups(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["target"], row["scenario"]), []).append(row)
+    return groups
+
+
+def median_rounds(rows: list[dict]) -> list[dict]:
+    """One row per target and scenario measured in several rounds: its median round by
+    _comparable (the lower middle of an even count). Rows of a single round pass as they are."""
+    kept = []
+    for group in _groups(rows).values():
+        rounds = {row.get("round", 1) for row in group}
+        if len(group) < 2 or len(rounds) != len(group):
+            kept += group
+            continue
+        ranked = sorted((r for r in group if _comparable(r) is not None), key=_comparable)
+        kept.append(ranked[(len(ranked) - 1) // 2] if ranked else group[0])
+    return kept
+
+
+def rounds_table(rows: list[dict]) -> str:
+    """Each round's ratio to the reference's row of the same round, beside the table's
+    (median against median); empty for a run of one round or without a reference."""
+    rounds = sorted({row.get("round", 1) for row in rows})
+    refs = {(r["scenario"], r.get("round", 1)): r for r in rows if r["kind"] == "reference"}
+    if len(rounds) < 2 or not refs:
+        return ""
+    median_refs = _reference_rows(median_rounds(rows))
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    lines = ["| target | scenario | " + " | ".join(f"round {n}" for n in rounds)
+             + " | table (median rounds) |", "|---|---|" + "---:|" * (len(rounds) + 1)]
+    groups = sorted(_groups(rows).items(),
+                    key=lambda item: (item[0][0], order.get(item[0][1], 99)))
+    for (target, scenario), group in groups:
+        if group[0]["kind"] == "reference":
+            continue
+        by_round = {row.get("round", 1): row for row in group}
+        cells = []
+        for number in rounds:
+            row, ref = by_round.get(number), refs.get((scenario, number))
+            cells.append(_ratio(row and _comparable(row), ref and ref["server_cpu_ms_per_op"]))
+        median = median_rounds(group)[0]
+        ref = median_refs.get(scenario)
+        cells.append(_ratio(_comparable(median), ref and ref["server_cpu_ms_per_op"]))
+        lines.append(f"| {target} | {scenario} | " + " | ".join(cells) + " |")
+    return ("Ratio of CPU per operation to the reference, round by round (login: the hash "
+            "excluded):\n\n" + "\n".join(lines))
+
+
 def context_lines(rows: list[dict]) -> str:
     seen, lines = set(), []
     for row in rows:
@@ -108,6 +164,10 @@ def context_lines(rows: list[dict]) -> str:
     loads = [r["loadavg"] for r in rows]
     if loads:
         lines.append(f"- load average (1 min) during the rows: {min(loads):.2f}–{max(loads):.2f}")
+    rounds = len({r.get("round", 1) for r in rows})
+    if rounds > 1:
+        lines.append(f"- {rounds} interleaved rounds; each row above is its median round "
+                     "(by CPU per operation, the hash excluded for a login)")
     return "\n".join(lines)
 
 
@@ -140,4 +200,6 @@ def _cpuinfo() -> str:
 
 
 def markdown(rows: list[dict], title: str = "Results") -> str:
-    return f"## {title}\n\n{table(rows)}\n\n{context_lines(rows)}\n"
+    per_round = rounds_table(rows)
+    text = f"## {title}\n\n{table(median_rounds(rows))}\n\n{context_lines(rows)}\n"
+    return text + (f"\n{per_round}\n" if per_round else "")

@@ -69,7 +69,7 @@ def test_driver_runs_every_scenario(instance, tmp_path):
     instance.accounts.append(oidc.Account(seed.email_for(7), servers.PASSWORD))
     args = bench_main.build_parser().parse_args(
         ["run", "--duration", "0.6", "--warmup", "0", "--concurrency", "2", "--workers", "1",
-         "--server", "gunicorn", "--no-wrk", "--out", str(tmp_path)])
+         "--server", "gunicorn", "--no-wrk", "--rounds", "1", "--out", str(tmp_path)])
     server = servers.start_frontdesk(instance, bench_main.spec_from(args))
     try:
         rows = bench_main.measure([server.target], list(SCENARIOS), args,
@@ -403,3 +403,39 @@ def test_results_say_which_command_and_commit_they_come_from(tmp_path):
     (checkout / "f").write_text("2")
     assert f"- commit: `{head} + uncommitted changes`" in report.provenance([], checkout)
     assert "not a git checkout" in report.provenance([], tmp_path / "elsewhere")
+
+
+def _row(target: str, scenario: str, number: int, cpu: float, hash_ms: float | None = None):
+    row = {"target": target, "scenario": scenario, "round": number, "server_cpu_ms_per_op": cpu,
+           "kind": "reference" if target == "oidc-provider" else "frontdesk",
+           "ops_per_s": 100.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0, "errors": 0,
+           "server_max_peak_rss_mib": 120.0, "loadavg": 1.0, "settings": {}}
+    if hash_ms is not None:
+        row.update(server_hash_cpu_ms=hash_ms, hash_source="server")
+    return row
+
+
+def test_rounds_keep_each_rows_median_round_and_show_every_rounds_ratio():
+    """A slow spell in one round decides nothing: every row of the table is its median round
+    (a login's by its CPU without the hash), and each round's ratio is shown beside it."""
+    rows = [
+        _row("oidc-provider", "login", 1, 6.0), _row("fd", "login", 1, 50.0, 30.0),  # 20: 3.33x
+        _row("oidc-provider", "login", 2, 8.0), _row("fd", "login", 2, 60.0, 40.0),  # 20: 2.50x
+        _row("oidc-provider", "login", 3, 7.0), _row("fd", "login", 3, 48.0, 30.0),  # 18: 2.57x
+        _row("oidc-provider", "refresh", 1, 3.0), _row("fd", "refresh", 1, 6.0),
+        _row("oidc-provider", "refresh", 2, 2.0), _row("fd", "refresh", 2, 9.0),
+        _row("oidc-provider", "refresh", 3, 2.5), _row("fd", "refresh", 3, 5.0),
+    ]
+    kept = {(r["target"], r["scenario"]): r for r in report.median_rounds(rows)}
+    assert len(kept) == 4
+    assert kept["fd", "login"]["round"] == 1  # 20.0 excl. hash, between 18.0 and 20.0 (round 2)
+    assert kept["oidc-provider", "login"]["round"] == 3 and kept["fd", "refresh"]["round"] == 1
+    text = report.markdown(rows)
+    assert text.count("| fd | login |") == 2  # the table's row and the rounds' row
+    assert "(20.000 excl. hash, hash 30.00 in server) | 7.14× (2.86× excl. hash)" in text
+    assert "| fd | login | 3.33× | 2.50× | 2.57× | 2.86× |" in text
+    assert "| fd | refresh | 2.00× | 4.50× | 2.00× | 2.40× |" in text
+    assert "3 interleaved rounds; each row above is its median round" in text
+    single = report.markdown([r for r in rows if r["round"] == 1])
+    assert "round 1" not in single and "interleaved" not in single
+    assert "| fd | login | 100.0 |" in single
