@@ -44,10 +44,16 @@ def _database_url(inst: servers.FrontdeskInstance) -> str:
     return inst.database_url or f"sqlite:///{inst.directory / 'frontdesk.db'}"
 
 
-def test_seed_inserts_users_and_refresh_tokens(instance):
+@pytest.fixture(scope="module")
+def seeded(instance) -> dict:
+    """40 users and 25 refresh tokens seeded into the instance by bench/seed.py, once: the
+    driver's test logs one of them in, whichever test runs first or alone."""
+    return seed.seed(_database_url(instance), users=40, tokens=25, client_id=servers.CLIENT_ID)
+
+
+def test_seed_inserts_users_and_refresh_tokens(instance, seeded):
     url = _database_url(instance)
-    result = seed.seed(url, users=40, tokens=25, client_id=servers.CLIENT_ID)
-    assert result["users"] == 40 and result["refresh_tokens"] == 25
+    assert seeded["users"] == 40 and seeded["refresh_tokens"] == 25
     engine = create_engine(url)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT email_verified, status, password_hash FROM users "
@@ -64,7 +70,7 @@ def test_seed_inserts_users_and_refresh_tokens(instance):
         seed.seed(url, users=0, tokens=3)
 
 
-def test_driver_runs_every_scenario(instance, tmp_path):
+def test_driver_runs_every_scenario(instance, seeded, tmp_path):
     """Every scenario against gunicorn; a seeded user (same argon2id hash) logs in too."""
     instance.accounts.append(oidc.Account(seed.email_for(7), servers.PASSWORD))
     args = bench_main.build_parser().parse_args(
