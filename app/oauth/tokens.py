@@ -242,7 +242,7 @@ def access_token_revoked(claims: dict[str, Any]) -> bool:
     """Deny-listed by `jti`, or issued before a cut-off of its subject (and client)."""
     sub, client_id = str(claims.get("sub", "")), str(claims.get("client_id", ""))
     denied, cut_all, cut_client = frontdesk_state().store.get_many(
-        DENY_PREFIX + claims["jti"], CUT_PREFIX + sub, f"{CUT_PREFIX}{sub}:{client_id}")
+        DENY_PREFIX + claims["jti"], _cut_key(sub), _cut_key(sub, client_id))
     if denied is not None:
         return True
     if cut_all is None and cut_client is None:
@@ -259,11 +259,16 @@ def deny_access_token(jti: str, exp: float) -> None:
         frontdesk_state().store.set(DENY_PREFIX + jti, "1", remaining)
 
 
+def _cut_key(user_id: str, client_id: str | None = None) -> str:
+    """The store key of a user's access-token cut-off, for one client or for all."""
+    return f"{CUT_PREFIX}{user_id}:{client_id}" if client_id else CUT_PREFIX + user_id
+
+
 def revoke_access_tokens_until_now(user_id: str, client_id: str | None = None) -> None:
     """Revoke every access token issued so far to this user (for one client, or for all),
     however many and wherever they are: a cut-off kept as long as a token can live."""
-    key = f"{CUT_PREFIX}{user_id}:{client_id}" if client_id else CUT_PREFIX + user_id
-    frontdesk_state().store.set(key, str(time.time_ns() // 1_000_000), ACCESS_SECONDS_RANGE[1] + 1)
+    frontdesk_state().store.set(_cut_key(user_id, client_id), str(time.time_ns() // 1_000_000),
+                                ACCESS_SECONDS_RANGE[1] + 1)
 
 
 def revoke_refresh_family(family_id: str) -> int:
