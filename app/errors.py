@@ -67,22 +67,12 @@ def _http_error(exc: HTTPException):
     return response
 
 
-def _unavailable(exc: Exception, as_json: bool | None = None):
+def _unavailable(exc: Exception):
     log.warning("backend unavailable: %s", exc.__class__.__name__)
     response = error_response(503, "temporarily_unavailable",
-                              "The service is temporarily unavailable. Please try again.",
-                              as_json)
+                              "The service is temporarily unavailable. Please try again.")
     response.headers["Retry-After"] = "5"
     return response
-
-
-def failure_response(exc: Exception) -> Response:
-    """The JSON answer, outside Flask's dispatch (app.oauth.fastlane), to an exception no
-    code handled: what the handlers below give a JSON endpoint."""
-    if is_unavailable(exc):
-        return _unavailable(exc, as_json=True)
-    log.error("unhandled error", exc_info=exc)
-    return error_response(500, "server_error", "Something went wrong on our side.", True)
 
 
 def _server_error(exc: InternalServerError):

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
-from flask import Flask, current_app
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from flask import Flask, Response, current_app
+from flask import request as flask_request
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -37,12 +39,41 @@ babel = Babel()
 
 
 class FrontdeskAuthorizationServer(AuthorizationServer):
-    """Also takes a ready OAuth2Request (app.oauth.fastlane builds one from WSGI)."""
+    """Authlib's Flask server, finished through its framework hooks: every answer it builds
+    is one Response with its final headers, so the views return it unchanged."""
 
     def create_oauth2_request(self, request):
-        if isinstance(request, OAuth2Request):
-            return request
-        return super().create_oauth2_request(request)
+        """RFC 6749 §3.2: request parameters MUST NOT be included more than once (Authlib
+        checks this at the authorization endpoint only)."""
+        oauth2_request = super().create_oauth2_request(request)
+        for name, values in oauth2_request.payload.datalist.items():
+            if len(values) > 1:
+                raise InvalidRequestError(f"The request repeats the '{name}' parameter.")
+        return oauth2_request
+
+    def handle_response(self, status_code, payload, headers):
+        """The one Response of a protocol answer: compact JSON, never stored by caches
+        (RFC 6749 §5.1, RFC 7662 §2.2)."""
+        if isinstance(payload, dict):
+            payload = json.dumps(payload, separators=(",", ":"))
+        response = Response(payload, status=status_code, headers=headers)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        return response
+
+    def handle_error_response(self, request, error):
+        """invalid_client answers 401 with a Basic challenge when the client sent HTTP Basic
+        credentials, else 400 without one (RFC 6749 §5.2), whatever status Authlib chose."""
+        if error.error != InvalidClientError.error:
+            return super().handle_error_response(request, error)
+        used_basic = flask_request.headers.get("Authorization", "")[:6].lower() == "basic "
+        error.status_code = 401 if used_basic else 400
+        response = super().handle_error_response(request, error)
+        response.headers.pop("WWW-Authenticate", None)
+        if used_basic:
+            response.headers["WWW-Authenticate"] = (
+                f'Basic realm="{settings().issuer}", error="invalid_client"')
+        return response
 
     def authenticate_client(self, request, methods, endpoint="token"):
         """Authlib's refusal of a wrong secret lists the server's methods ("cannot

@@ -208,14 +208,6 @@ class KeyRing:
         """Every published public key (next, active, retired)."""
         return self._current().verification
 
-    def fresh_jwks(self) -> tuple[bytes, str] | None:
-        """(bytes, ETag) of the JWKS if loaded and not due for a reload, else None: callers
-        outside an app context (app.oauth.fastlane) must not trigger the reload."""
-        state = self._state
-        if state is None or time.monotonic() - self.loaded_at > RELOAD_SECONDS:
-            return None
-        return state.jwks_bytes, state.jwks_etag
-
     @property
     def jwks_bytes(self) -> bytes:
         return self._current().jwks_bytes

@@ -4,8 +4,8 @@ Behind a proxy every connection comes from the proxy, so the per-IP limit on for
 would count all users as one address (30 posts a minute by default: a busy site's logins
 would all answer 429) and audit events would record the proxy. WSGI servers do not fix
 this: gunicorn's `forwarded_allow_ips` governs only the scheme headers, granian reads no
-forwarding header at all. This middleware runs outermost (the fast lane and Flask both see
-its result) and rewrites REMOTE_ADDR and wsgi.url_scheme only when the connection comes
+forwarding header at all. This middleware runs outermost (Flask sees its
+result) and rewrites REMOTE_ADDR and wsgi.url_scheme only when the connection comes
 from a trusted proxy.
 
 The client is found as nginx's `real_ip_recursive` finds it: X-Forwarded-For is read from

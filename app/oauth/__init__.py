@@ -13,7 +13,6 @@ def init_app(app: Flask) -> None:
     """Bind the authorization server and register the protocol endpoints."""
     from app.extensions import csrf
     from app.oauth import views
-    from app.oauth.fastlane import install_fast_lane
     from app.oauth.server import init_server
 
     init_server(app)
@@ -26,4 +25,3 @@ def init_app(app: Flask) -> None:
     # logout endpoint checks its own confirmation form's token (app.oauth.logout).
     for name in (*JSON_POST_VIEWS, "authorize", "end_session"):
         csrf.exempt(f"{views.__name__}.{name}")
-    install_fast_lane(app)

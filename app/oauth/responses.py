@@ -1,5 +1,5 @@
 """Building protocol responses: authorization responses (query / form_post, always with the
-RFC 9207 `iss`), error pages of the browser endpoints, and client-authentication errors.
+RFC 9207 `iss`) and the error pages of the browser endpoints.
 """
 
 from __future__ import annotations
@@ -75,31 +75,9 @@ def protocol_page(body: str, status: int = 200) -> Response:
 
 def page_error(status: int, error: str, description: str) -> Response:
     """The error page of a browser-facing protocol endpoint (authorize, resume, logout):
-    never a redirect, never JSON (CONVENTIONS 4)."""
+    never a redirect, never JSON."""
     return protocol_page(render_template("error.html", status=status, error=error,
                                          description=description), status)
-
-
-def fix_client_auth_status(response: Response, used_basic: bool | None = None) -> Response:
-    """invalid_client answers 401 with `WWW-Authenticate: Basic` when the client sent HTTP
-    Basic credentials (RFC 6749 §5.2), else 400 without the header. `used_basic` defaults
-    to what the current request's Authorization header says."""
-    if response.status_code not in (400, 401) or response.mimetype != "application/json":
-        return response
-    body = response.get_json(silent=True) or {}
-    if body.get("error") != "invalid_client":
-        return response
-    if used_basic is None:
-        used_basic = request.headers.get("Authorization", "")[:6].lower() == "basic "
-    if used_basic:
-        response.status_code = 401
-        response.headers.setdefault(
-            "WWW-Authenticate", f'Basic realm="{frontdesk_state().settings.issuer}", '
-                                'error="invalid_client"')
-    else:
-        response.status_code = 400
-        response.headers.pop("WWW-Authenticate", None)
-    return response
 
 
 def no_store(response: Response) -> Response:

@@ -65,17 +65,7 @@ def userinfo_response() -> Response:
 
 
 def userinfo_for_token(token: str) -> Response:
-    """The answer for one bearer token."""
-    answer = userinfo_answer(token)
-    if isinstance(answer, Response):
-        return answer
-    return Response(answer, mimetype=USERINFO_TYPE, headers={"Cache-Control": "no-store"})
-
-
-def userinfo_answer(token: str) -> bytes | Response:
-    """The claims as JSON bytes for a good token, else the error's Response. Needs an app
-    context, not a request context: the fast lane calls it too, and sends the bytes with
-    the headers userinfo_for_token gives them."""
+    """The answer for one bearer token: its user's claims for the token's scopes."""
     claims = verify_access_token(token)
     if claims is None:
         return bearer_challenge(401, "invalid_token", "The access token is not valid.")
@@ -90,4 +80,5 @@ def userinfo_answer(token: str) -> bytes | Response:
         apply_claims_hook(user, claims["client_id"], scopes, None, None, info)
     except OAuth2Error:
         return bearer_challenge(403, "insufficient_scope", "The request was refused.")
-    return json.dumps(info, separators=(",", ":"), ensure_ascii=False).encode()
+    body = json.dumps(info, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, mimetype=USERINFO_TYPE, headers={"Cache-Control": "no-store"})

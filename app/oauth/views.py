@@ -1,8 +1,8 @@
 """The `oauth` blueprint: thin views over Authlib and app.oauth modules.
 
-Endpoint names are a contract (COMMON.md): oauth.authorize, oauth.authorize_resume,
-oauth.token, oauth.userinfo, oauth.revoke, oauth.introspect, oauth.end_session,
-oauth.discovery, oauth.jwks.
+Other parts and templates rely on the endpoint names: oauth.authorize,
+oauth.authorize_resume, oauth.token, oauth.userinfo, oauth.revoke, oauth.introspect,
+oauth.end_session, oauth.discovery, oauth.jwks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.oauth import authorize as authorize_flow
 from app.oauth import logout
 from app.oauth.cors import add_cors_headers
 from app.oauth.discovery import discovery_response, jwks_response
-from app.oauth.responses import fix_client_auth_status, no_store, page_error, protocol_page
+from app.oauth.responses import no_store, page_error, protocol_page
 from app.oauth.userinfo import userinfo_response
 
 bp = Blueprint("oauth", __name__)
@@ -37,8 +37,8 @@ def authorize_resume(interaction_id: str):
 
 @bp.post("/oauth2/token")
 def token():
-    """RFC 6749 §3.2."""
-    return fix_client_auth_status(no_store(authorization.create_token_response()))
+    """RFC 6749 §3.2. The server's response hooks give the answer its final headers."""
+    return authorization.create_token_response()
 
 
 @bp.route("/oauth2/userinfo", methods=["GET", "POST"])
@@ -50,15 +50,13 @@ def userinfo():
 @bp.post("/oauth2/revoke")
 def revoke():
     """RFC 7009 §2."""
-    response = authorization.create_endpoint_response("revocation")
-    return fix_client_auth_status(no_store(response))
+    return authorization.create_endpoint_response("revocation")
 
 
 @bp.post("/oauth2/introspect")
 def introspect():
     """RFC 7662 §2."""
-    response = authorization.create_endpoint_response("introspection")
-    return fix_client_auth_status(no_store(response))
+    return authorization.create_endpoint_response("introspection")
 
 
 @bp.route("/oauth2/logout", methods=["GET", "POST"])

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
-from flask import Response
 
-from app.oauth.responses import error_redirect, fix_client_auth_status, page_error
+from app.oauth.responses import error_redirect, page_error
 
 
 def test_error_redirect_carries_state_and_iss(app):
@@ -32,15 +31,3 @@ def test_page_error_is_a_page(app):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_invalid_client_status_follows_the_method_used(app):
-    def invalid_client(status):
-        response = Response('{"error": "invalid_client"}', status,
-                            mimetype="application/json")
-        response.headers["WWW-Authenticate"] = 'Basic error="invalid_client"'
-        return response
-
-    with app.test_request_context(headers={"Authorization": "Basic eDp5"}):
-        assert fix_client_auth_status(invalid_client(400)).status_code == 401
-    with app.test_request_context():
-        fixed = fix_client_auth_status(invalid_client(401))
-        assert fixed.status_code == 400 and "WWW-Authenticate" not in fixed.headers
