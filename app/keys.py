@@ -19,7 +19,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
@@ -119,8 +118,7 @@ def choose_signing_row(rows: list[SigningKey], alg: str, now: datetime) -> Signi
 class _RingState:
     signing: dict[str, RSAKey | ECKey]
     verification: KeySet
-    signers: dict[str, tuple[str, Any]]  # alg -> (kid, cryptography private key)
-    verifiers: dict[str, tuple[str, Any]]  # kid -> (alg, cryptography public key)
+    verifiers: dict[str, RSAKey | ECKey]  # kid -> published key, imported once per load
     jwks_bytes: bytes
     jwks_etag: str
     #: token -> its decoded header and payload JSON, for tokens whose signature one of
@@ -156,8 +154,7 @@ class KeyRing:
         verification = KeySet.import_key_set({"keys": public})
         self._state = _RingState(
             signing=signing, verification=verification,
-            signers={alg: (key.kid, key.private_key) for alg, key in signing.items()},
-            verifiers={key.kid: (key.alg, key.public_key) for key in verification.keys},
+            verifiers={key.kid: key for key in verification.keys},
             jwks_bytes=jwks_bytes,
             jwks_etag='"' + hashlib.sha256(jwks_bytes).hexdigest()[:32] + '"')
         self.loaded_at = time.monotonic()
@@ -192,12 +189,8 @@ class KeyRing:
         """The private key that signs `alg` tokens now (KeyError for an unknown alg)."""
         return self._current().signing[alg]
 
-    def signer(self, alg: str) -> tuple[str, Any]:
-        """(kid, private key object) that signs `alg` tokens now, for app.oauth.signing."""
-        return self._current().signers[alg]
-
-    def verifier(self, kid: str) -> tuple[str, Any] | None:
-        """(alg, public key object) of a published key, or None."""
+    def verifier(self, kid: str) -> RSAKey | ECKey | None:
+        """The published public key named `kid` (its `alg` set), or None."""
         return self._current().verifiers.get(kid)
 
     def verified_tokens(self) -> dict[str, tuple[bytes, bytes]]:

@@ -1,105 +1,50 @@
-"""Signing and verifying our own JWTs with the process key ring (RFC 7515, RFC 7519).
+"""Signing and verifying our own JWTs with the app's key ring (RFC 7515, RFC 7519), through
+joserfc's compact JWS.
 
-Keys are loaded once per process by app.keys.KeyRing; nothing here touches the database.
-Only RS256 and ES256 are accepted: a token whose header names `none`, an HMAC algorithm
-or a key we did not publish never verifies.
+The keys are joserfc key objects the ring imports once per load (app.keys.KeyRing); nothing
+here touches the database. Only RS256 and ES256 are accepted, and a header may name only
+`alg`, `typ` and `kid`: a token whose header names `none`, an HMAC algorithm, a key we did
+not publish, a key of another algorithm, or any extension (`crit`, `b64`: RFC 7515
+§4.1.11, we understand none) never verifies. The payload must be a JSON object.
 
-This is the compact serialization written directly over `cryptography` rather than through
-joserfc's generic JWS machinery: tokens are signed and checked on every token, userinfo and
-introspection call, and the generic path cost several times the signature itself. The
-rules are the same: the header's `alg` must be allowed and match the key its `kid` names,
-`crit` is refused (RFC 7515 §4.1.11: we understand no extension), the payload must be a
-JSON object.
-
-A token whose signature was accepted is remembered (up to VERIFIED_MEMO_SIZE per process)
+A token whose signature was accepted is remembered (up to VERIFIED_MEMO_SIZE per ring load)
 with the key-ring load that accepted it, so the same access token on its next userinfo or
-introspection call skips the RSA check, the header checks and the base64; its header and
-payload are parsed afresh each time. Only the signature's verdict is remembered: expiry,
-the deny-list, typ, iss and the user are checked by the callers on every call, and the
-memo goes with the keys at the ring's next reload (a key withdrawn stops verifying then,
-as without the memo).
+introspection call skips the signature check; its header and payload are parsed afresh each
+time. Only the signature's verdict is remembered: expiry, the deny-list, typ, iss and the
+user are checked by the callers on every call, and the memo goes with the keys at the ring's
+next reload (a key withdrawn stops verifying then, as without the memo).
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from joserfc import jws
+from joserfc.errors import JoseError
 
 from app.extensions import frontdesk_state
 
 SIGNING_ALGS = ("RS256", "ES256")
+HEADER_NAMES = frozenset({"alg", "typ", "kid"})
 MAX_TOKEN_LENGTH = 8192
-_SHA256 = hashes.SHA256()
-_PKCS1 = padding.PKCS1v15()
-_ECDSA = ec.ECDSA(_SHA256)
-_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_HEADER_CACHE: dict[tuple[str, str, str], bytes] = {}
 VERIFIED_MEMO_SIZE = 2048
-
-
-def b64url(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def b64url_decode(data: str | bytes) -> bytes:
-    if isinstance(data, str):
-        data = data.encode("ascii")
-    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+#: joserfc's algorithm registry restricted to ours (immutable configuration, not state).
+REGISTRY = jws.JWSRegistry(algorithms=list(SIGNING_ALGS))
 
 
 def _json_bytes(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _encoded_header(alg: str, typ: str, kid: str) -> bytes:
-    key = (alg, typ, kid)
-    header = _HEADER_CACHE.get(key)
-    if header is None:
-        if len(_HEADER_CACHE) > 64:  # kids change with rotation: never grow without bound
-            _HEADER_CACHE.clear()
-        header = _HEADER_CACHE[key] = b64url(_json_bytes({"alg": alg, "typ": typ, "kid": kid}))
-    return header
-
-
-def _sign(private_key, alg: str, signing_input: bytes) -> bytes:
-    if alg == "RS256":
-        return private_key.sign(signing_input, _PKCS1, _SHA256)
-    r, s = decode_dss_signature(private_key.sign(signing_input, _ECDSA))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S
-
-
-def _verify(public_key, alg: str, signing_input: bytes, signature: bytes) -> bool:
-    try:
-        if alg == "RS256" and isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, signing_input, _PKCS1, _SHA256)
-            return True
-        if alg == "ES256" and isinstance(public_key, ec.EllipticCurvePublicKey) \
-                and len(signature) == 64:
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                       int.from_bytes(signature[32:], "big"))
-            public_key.verify(der, signing_input, _ECDSA)
-            return True
-    except InvalidSignature:
-        return False
-    return False
-
-
 def sign_jwt(claims: dict[str, Any], alg: str = "RS256", typ: str = "JWT") -> str:
     """Sign `claims` with the current key for `alg`; the header names its `kid`."""
-    kid, private_key = frontdesk_state().keyring.signer(alg)
-    signing_input = _encoded_header(alg, typ, kid) + b"." + b64url(_json_bytes(claims))
-    return (signing_input + b"." + b64url(_sign(private_key, alg, signing_input))).decode()
+    key = frontdesk_state().keyring.signing_key(alg)
+    return jws.serialize_compact({"alg": alg, "typ": typ, "kid": key.kid},
+                                 _json_bytes(claims), key, registry=REGISTRY)
 
 
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -117,38 +62,33 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     verified = _verify_compact(keyring, token)
     if verified is None:
         return None
-    header_json, header, claims_json, claims = verified
+    header, claims_json, claims = verified
     if len(memo) >= VERIFIED_MEMO_SIZE:  # bounded: tokens come from clients
         memo.clear()
-    memo[token] = (header_json, claims_json)
+    memo[token] = (json.dumps(header).encode(), claims_json)
     return header, claims
 
 
-def _verify_compact(keyring, token: str) -> tuple[bytes, dict, bytes, dict] | None:
-    """The header and payload (JSON and parsed) of a compact JWS one of the ring's
+def _verify_compact(keyring, token: str) -> tuple[dict[str, Any], bytes, dict] | None:
+    """The header, the payload's JSON and the payload of a compact JWS one of the ring's
     published keys signed, with the header rules above; else None."""
     if not _COMPACT.fullmatch(token):
         return None
-    encoded_header, encoded_claims, encoded_signature = token.split(".")
     try:
-        header_json = b64url_decode(encoded_header)
-        header = json.loads(header_json)
-        if not isinstance(header, dict) or "crit" in header:
+        signed = jws.extract_compact(token.encode("ascii"), registry=REGISTRY)
+        header = signed.headers()
+        if not HEADER_NAMES.issuperset(header) or header.get("alg") not in SIGNING_ALGS:
             return None
-        alg, kid = header.get("alg"), header.get("kid")
-        if alg not in SIGNING_ALGS or not isinstance(kid, str):
+        kid = header.get("kid")
+        key = keyring.verifier(kid) if isinstance(kid, str) else None
+        if key is None or key.alg != header["alg"]:
             return None
-        published = keyring.verifier(kid)
-        if published is None or published[0] != alg:
+        if not jws.validate_compact(signed, key, registry=REGISTRY):
             return None
-        signing_input = (encoded_header + "." + encoded_claims).encode("ascii")
-        if not _verify(published[1], alg, signing_input, b64url_decode(encoded_signature)):
-            return None
-        claims_json = b64url_decode(encoded_claims)
-        claims = json.loads(claims_json)
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        claims = json.loads(signed.payload)
+    except (JoseError, ValueError, TypeError, binascii.Error, UnicodeError):
         return None
-    return (header_json, header, claims_json, claims) if isinstance(claims, dict) else None
+    return (header, signed.payload, claims) if isinstance(claims, dict) else None
 
 
 def looks_like_jwt(token: str) -> bool:

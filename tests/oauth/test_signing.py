@@ -54,7 +54,7 @@ def test_tokens_interoperate_with_joserfc(app):
 def test_decode_refuses_forgeries(app):
     with app.test_request_context():
         keyring = frontdesk_state().keyring
-        rs_kid, es_kid = keyring.signer("RS256")[0], keyring.signer("ES256")[0]
+        rs_kid, es_kid = keyring.signing_key("RS256").kid, keyring.signing_key("ES256").kid
         good = sign_jwt({"sub": "u"}, "RS256")
         header, claims, signature = _parts(good)
         other = _parts(sign_jwt({"sub": "v"}, "RS256"))
@@ -82,7 +82,8 @@ def test_decode_refuses_forgeries(app):
 
 def _signed_raw(header: dict, payload: bytes) -> str:
     """A compact RS256 JWS over arbitrary bytes, signed with our current key."""
-    kid, private_key = frontdesk_state().keyring.signer("RS256")
+    key = frontdesk_state().keyring.signing_key("RS256")
+    kid, private_key = key.kid, key.private_key
     encoded = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
     signing_input = f"{_segment(header | {'kid': kid})}.{encoded}".encode()
     signature = private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
@@ -94,6 +95,11 @@ def test_decode_refuses_crit_and_non_object_payloads(app):
     with app.test_request_context():
         assert decode_jwt(_signed_raw({"alg": "RS256"}, b'{"a":1}')) is not None  # the control
         assert decode_jwt(_signed_raw({"alg": "RS256", "crit": ["x"], "x": 1}, b'{"a":1}')) is None
+        for header in ({"alg": "RS256", "crit": ["kid"]},
+                       {"alg": "RS256", "b64": False, "crit": ["b64"]},
+                       {"alg": "RS256", "jku": "https://attacker.example/jwks"},
+                       {"alg": "RS256", "typ": "JWT", "cty": "JWT"}):
+            assert decode_jwt(_signed_raw(header, b'{"a":1}')) is None, header
         assert decode_jwt(_signed_raw({"alg": "RS256"}, b"[1,2]")) is None
         assert decode_jwt(_signed_raw({"alg": "RS256"}, b"not json")) is None
 
