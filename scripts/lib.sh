@@ -45,26 +45,24 @@ ensure_venv() {
     echo "==> installing $spec into .venv" >&2
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec" >&2 || return 1
-    native_argon2
+    wheel_argon2
     echo "$wanted" > "$stamp"
 }
 
-# argon2-cffi's wheels carry portable SSE2 code. Built here for this CPU (AVX2/AVX-512) it
-# hashes as fast as libsodium without libsodium's fresh 19 MiB mapping per hash, which costs
-# about as much again in page faults; each server process times both and keeps the faster
-# (app/accounts/passwords.py). Skipped without a C compiler, or with FRONTDESK_PORTABLE_ARGON2=1
-# (for a .venv that will run on another, older CPU). A failed build keeps the wheel.
-native_argon2() {
-    local version
-    [ "${FRONTDESK_PORTABLE_ARGON2:-0}" = 1 ] && return 0
-    if ! command -v cc >/dev/null 2>&1; then
-        echo "note: no C compiler (cc): argon2-cffi stays the portable wheel" >&2
-        return 0
-    fi
-    version="$(.venv/bin/python -c 'from importlib.metadata import version; print(version("argon2-cffi-bindings"))')" || return 0
-    echo "==> building argon2-cffi-bindings $version for this CPU" >&2
-    ARGON2_CFFI_USE_SSE2=1 CFLAGS="-O3 -march=native" .venv/bin/python -m pip install --quiet \
-        --disable-pip-version-check --force-reinstall --no-deps \
-        --no-binary argon2-cffi-bindings "argon2-cffi-bindings==$version" >&2 ||
-        echo "note: the native argon2 build failed: argon2-cffi stays the portable wheel" >&2
+# argon2-cffi-bindings from its published wheel only: a copy compiled for one CPU
+# (-march=native) crashes a .venv moved to an older one. A .venv that holds such a build
+# gets the wheel back here.
+wheel_argon2() {
+    local tag
+    tag="$(.venv/bin/python - <<'PY' 2>/dev/null
+from importlib.metadata import distribution
+print(" ".join(line for line in (distribution("argon2-cffi-bindings").read_text("WHEEL") or "").splitlines() if line.startswith("Tag:")))
+PY
+)" || return 0
+    case "$tag" in
+        *manylinux*|*musllinux*|*macosx*|*win*) return 0 ;;
+    esac
+    echo "==> argon2-cffi-bindings was built on this machine: installing its wheel" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall \
+        --no-deps --only-binary argon2-cffi-bindings argon2-cffi-bindings >&2
 }

@@ -1,9 +1,6 @@
-"""Password hashing: libsodium and argon2-cffi write and read the same strings, and each
-process hashes with whichever of the two it measured faster."""
+"""Password hashing with argon2-cffi (app/accounts/passwords.py)."""
 
 from __future__ import annotations
-
-import functools
 
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
@@ -93,87 +90,23 @@ def test_no_hash_is_a_mismatch():
                            None, "anything") is False
 
 
-@pytest.mark.parametrize("writer,reader", [
-    (passwords._sodium_hash, passwords._cffi_verify),
-    (passwords._cffi_hash, passwords._sodium_verify),
-])
-def test_each_engine_reads_what_the_other_writes(writer, reader):
-    encoded = writer(b"p\xc3\xa4ss", MEM, PASSES)
-    assert encoded.startswith(f"$argon2id$v=19$m={MEM},t={PASSES},p=1$")
-    params = extract_parameters(encoded)
+def test_the_dummy_hash_costs_a_full_verification_at_the_settings():
+    """No user, no hash: the password is checked against a valid hash at the configured
+    parameters, so the answer takes as long as a wrong password does."""
+    from argon2.exceptions import VerifyMismatchError
+    from argon2.low_level import verify_secret
+
+    settings = _settings(argon2_memory_kib=MEM * 3, argon2_time_cost=PASSES + 1)
+    dummy = passwords._dummy_hash(settings)
+    params = extract_parameters(dummy)
+    assert (params.type, params.memory_cost, params.time_cost, params.parallelism) == \
+        (Type.ID, MEM * 3, PASSES + 1, 1)
     assert (params.salt_len, params.hash_len) == (16, 32)
-    assert reader(encoded, b"p\xc3\xa4ss") is True
-    assert reader(encoded, b"pass") is False
+    with pytest.raises(VerifyMismatchError):  # computed and compared, not refused unread
+        verify_secret(dummy.encode(), b"anything", Type.ID)
 
 
-@pytest.fixture
-def measured(monkeypatch):
-    """The engines' timings as the test says, and which engine then hashed or verified."""
-    used: list[str] = []
-    timings = {}
-
-    def spy(name, function):
-        @functools.wraps(function)
-        def wrapper(*args):
-            used.append(name)
-            return function(*args)
-        return wrapper
-
-    monkeypatch.setattr(passwords, "_cpu_seconds",
-                        lambda verify, encoded: timings[verify.__name__])
-    for name in ("_sodium_hash", "_sodium_verify", "_cffi_hash"):
-        monkeypatch.setattr(passwords, name, spy(name, getattr(passwords, name)))
-    monkeypatch.setattr(passwords, "_ANY_PARAMETERS", type("Spied", (), {
-        "verify": staticmethod(spy("cffi_verify", PasswordHasher().verify))})())
-    passwords._sodium_is_faster.cache_clear()
-    yield timings, used
-    passwords._sodium_is_faster.cache_clear()
-
-
-@pytest.mark.parametrize("sodium_ms,cffi_ms,engine", [(20, 12, "cffi"), (11, 22, "sodium")])
-def test_the_engine_measured_faster_hashes_and_verifies(measured, sodium_ms, cffi_ms, engine):
-    timings, used = measured
-    timings.update(_sodium_verify=sodium_ms, _cffi_verify=cffi_ms)
-    encoded = argon2id_hash("pw", MEM, PASSES, 1)
-    assert used[-1] == f"_{engine}_hash"
-    used.clear()
-    assert argon2_verify(encoded, "pw") and not argon2_verify(encoded, "px")
-    assert used == [f"_{engine}_verify" if engine == "sodium" else "cffi_verify"] * 2
-
-
-def test_the_measurement_runs_once_per_memory_cost(measured):
-    timings, used = measured
-    timings.update(_sodium_verify=20, _cffi_verify=12)
-    argon2id_hash("pw", MEM, PASSES, 1)
-    trials = len(used)
-    argon2id_hash("pw", MEM, PASSES + 1, 1)
-    assert len(used) == trials + 1  # the hash alone, no second trial
-    assert passwords._sodium_is_faster.cache_info().currsize == 1
-
-
-def test_buffers_glibc_would_not_keep_go_to_libsodium_untimed(measured):
-    timings, used = measured  # no timings: a trial would raise KeyError
-    assert passwords._sodium_is_faster(passwords._HEAP_REUSE_MAX_KIB + 1) is True
-    assert used == []
-
-
-def test_the_real_measurement_picks_an_engine_that_works():
-    passwords._sodium_is_faster.cache_clear()
-    try:
-        assert passwords._sodium_is_faster(MEM) in (True, False)
-        encoded = argon2id_hash("pw", MEM, PASSES, 1)
-        assert argon2_verify(encoded, "pw") and not argon2_verify(encoded, "px")
-    finally:
-        passwords._sodium_is_faster.cache_clear()
-
-
-@pytest.mark.parametrize("encoded,memory_kib", [
-    ("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", 19456),
-    ("$argon2id$v=19$m=8192,t=1,p=2$c2FsdA$aGFzaA", None),
-    ("$argon2id$v=19$m=x,t=1,p=1$c2FsdA$aGFzaA", None),
-    ("$argon2id$v=19$t=1,m=8192,p=1$c2FsdA$aGFzaA", None),
-    ("$argon2id$v=19$m=123456789,t=1,p=1$c2FsdA$aGFzaA", None),
-    ("$argon2id$v=19$", None),
-])
-def test_one_lane_memory_is_read_from_the_string(encoded, memory_kib):
-    assert passwords._one_lane_memory_kib(encoded) == memory_kib
+def test_hashing_has_no_process_wide_cache():
+    """Nothing about one app's parameters is kept at module level."""
+    assert not [name for name, value in vars(passwords).items() if not name.startswith("__")
+                if hasattr(value, "cache_info") or isinstance(value, dict)]
