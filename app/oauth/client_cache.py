@@ -1,5 +1,5 @@
-"""Per-process cache of client snapshots for the protocol's hot paths (token, introspection,
-revocation, authorize, logout).
+"""Per-process cache of client data for the protocol's hot paths: client snapshots (token,
+introspection, revocation, authorize, logout) and the public clients' origins (CORS).
 
 A client is read from the database once and kept as an immutable `ClientSnapshot` (the
 fields and the Authlib ClientMixin methods of `Client`), per app, for at most
@@ -14,7 +14,9 @@ process as soon as the announcement arrives (milliseconds). If that store write 
 (store down), or an announcement is lost unnoticed, other processes stop using the old
 entry within CACHE_SECONDS.
 Changes made without the ORM (raw SQL) must call `client_changed(client_id)` after their
-commit.
+commit. The public clients' origins are one more entry of the same cache, kept under the
+same version and lifetime, so no client change can leave an origin allowed after it: this
+is the one invalidation of client data.
 
 The version is a random token rather than a counter so that a lost or expired key can
 never make an old entry look current. When the store cannot be read the client comes from
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db, frontdesk_state
@@ -108,12 +110,21 @@ class _Entry:
     expires: float
 
 
+@dataclass(frozen=True)
+class _Origins:
+    origins: frozenset[str]
+    version: str | None
+    expires: float
+
+
 class ClientCache:
-    """client_id -> _Entry for one app. Plain dict operations (atomic under the GIL); a
-    race between threads at worst loads a client twice."""
+    """client_id -> _Entry for one app, and the public clients' origins. Plain dict and
+    attribute operations (atomic under the GIL); a race between threads at worst loads a
+    client twice."""
 
     def __init__(self) -> None:
         self.entries: dict[str, _Entry] = {}
+        self.origins: _Origins | None = None
         self.lock = threading.Lock()
 
     def get(self, client_id: str, version: str | None) -> ClientSnapshot | None:
@@ -129,9 +140,20 @@ class ClientCache:
             self.entries[client.client_id] = _Entry(client, version,
                                                     time.monotonic() + CACHE_SECONDS)
 
+    def public_origins(self, version: str | None) -> frozenset[str] | None:
+        held = self.origins
+        if held is None or held.version != version or held.expires < time.monotonic():
+            return None
+        return held.origins
+
+    def put_public_origins(self, origins: frozenset[str], version: str | None) -> None:
+        self.origins = _Origins(origins, version, time.monotonic() + CACHE_SECONDS)
+
     def forget(self, *client_ids: str) -> None:
+        """Drop these clients, and the origins (any client may have been public)."""
         for client_id in client_ids:
             self.entries.pop(client_id, None)
+        self.origins = None
 
 
 def client_cache() -> ClientCache:
@@ -179,6 +201,22 @@ def cached_client(client_id: str | None) -> ClientSnapshot | None:
     if version is not _NO_VERSION:
         cache.put(snapshot, version)
     return snapshot
+
+
+def public_client_origins() -> frozenset[str]:
+    """The origins of every public client's redirect URIs, from this process's cache when
+    still current (same version and lifetime as the snapshots), else from the database."""
+    version = _current_version()
+    cache = client_cache()
+    if version is not _NO_VERSION:
+        found = cache.public_origins(version)
+        if found is not None:
+            return found
+    rows = db.session.scalars(select(Client).where(Client.is_public.is_(True)))
+    origins = frozenset(origin for row in rows for origin in row.origins())
+    if version is not _NO_VERSION:
+        cache.put_public_origins(origins, version)
+    return origins
 
 
 def client_changed(*client_ids: str) -> None:

@@ -1,7 +1,7 @@
 """Client registration rules shared by the CLI and the admin API (RFC 7591 §2 metadata).
 
-Committed changes to clients through the ORM reach the protocol's client cache by
-themselves (app.oauth.client_cache); after a change made with raw SQL, call
+Committed changes to clients through the ORM reach the protocol's client cache, the CORS
+origins included, by themselves (app.oauth.client_cache); after a change made with raw SQL, call
 `client_changed(client_id)` once the transaction is committed."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from app.extensions import db
 from app.models import Client
 from app.oauth.client_cache import client_changed
-from app.oauth.cors import forget_public_client_origins
 
 __all__ = ["ClientError", "NewClient", "client_changed", "create_client", "describe_client",
            "validate_redirect_uri"]
@@ -98,8 +97,6 @@ def create_client(*, name: str, redirect_uris: list[str] = (), post_logout_redir
                     is_first_party=is_first_party, **extra)
     client.set_secret(client_secret)
     db.session.add(client)
-    if is_public:
-        forget_public_client_origins()  # its origins may now call us (CORS)
     return NewClient(client, client_secret)
 
 

@@ -1,41 +1,22 @@
 """CORS for browser apps (SPAs) on discovery, JWKS, token, userinfo and revoke.
 
 Allowed origins: those of the redirect URIs of public clients, plus settings.cors_origins.
-The public-client origins are read from the database at most once a minute (kept in the
-store), and only for requests that carry an Origin header. Hosted pages never answer CORS.
+The public-client origins come from the client cache (app.oauth.client_cache), read only
+for requests that carry an Origin header; every client change invalidates them there with
+the clients themselves. Hosted pages never answer CORS.
 No credentials: these endpoints never use cookies.
 """
 
 from __future__ import annotations
 
 from flask import Response, request
-from sqlalchemy import select
 
-from app.extensions import db, frontdesk_state
-from app.models import Client
+from app.extensions import frontdesk_state
+from app.oauth.client_cache import public_client_origins
 
 CORS_ENDPOINTS = frozenset({"oauth.discovery", "oauth.jwks", "oauth.token", "oauth.userinfo",
                             "oauth.revoke"})
-CACHE_KEY = "cors:public_client_origins"
-CACHE_SECONDS = 60
 PREFLIGHT_MAX_AGE_SECONDS = 600
-
-
-def public_client_origins() -> set[str]:
-    store = frontdesk_state().store
-    cached = store.get_json(CACHE_KEY)
-    if cached is not None:
-        return set(cached)
-    origins: set[str] = set()
-    for client in db.session.scalars(select(Client).where(Client.is_public.is_(True))):
-        origins |= client.origins()
-    store.set_json(CACHE_KEY, sorted(origins), CACHE_SECONDS)
-    return origins
-
-
-def forget_public_client_origins() -> None:
-    """Drop the cached list (a client was added or changed)."""
-    frontdesk_state().store.delete(CACHE_KEY)
 
 
 def origin_allowed(origin: str) -> bool:

@@ -70,3 +70,50 @@ def test_new_public_client_is_allowed_at_once(client, app):
 def test_other_endpoints_never_answer_cors(client, public_client, path):
     response = client.options(path, headers={"Origin": SPA})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.fixture
+def other_app(tmp_path):
+    """A second app on the same database and store: another worker process."""
+    from app import create_app
+    from tests.conftest import base_config
+    from tests.oauth.conftest import close_app
+
+    other = create_app(base_config(tmp_path))
+    other.config["TESTING"] = True
+    yield other
+    close_app(other)
+
+
+def _allowed(test_client, origin: str) -> bool:
+    response = test_client.options("/oauth2/token", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST"})
+    return response.headers.get("Access-Control-Allow-Origin") == origin
+
+
+@pytest.mark.parametrize("change", ["patch", "delete"])
+def test_admin_changes_to_a_public_client_reach_cors_at_the_next_request(app, client,
+                                                                         other_app, change):
+    """Both this process and another one sharing the database and store stop allowing the
+    old origin at their next request after PATCH or DELETE (no minute-long cache)."""
+    from tests.admin.conftest import AdminApi, register_admin_client
+    from tests.oauth.test_client_cache import announced_to, mirror_live
+
+    api = AdminApi(app, *register_admin_client(app))
+    other = other_app.test_client()
+    mirror_live(other_app)
+    created = api.post("/clients", json={"name": "SPA", "public": True,
+                                         "redirect_uris": [f"{SPA}/cb"]}).get_json()
+    announced_to(other_app)
+    assert _allowed(client, SPA) and _allowed(other, SPA)  # and now cached in both
+    assert _allowed(client, SPA) and _allowed(other, SPA)
+    path = f"/clients/{created['client_id']}"
+    if change == "patch":
+        moved = api.patch(path, json={"redirect_uris": ["https://moved.example/cb"]})
+        assert moved.status_code == 200, moved.get_json()
+    else:
+        assert api.delete(path).status_code == 204
+    announced_to(other_app)
+    assert not _allowed(client, SPA) and not _allowed(other, SPA)
+    assert _allowed(client, "https://moved.example") is (change == "patch")
+    assert _allowed(other, "https://moved.example") is (change == "patch")
