@@ -23,7 +23,6 @@ from app import ROOT, create_app
 from app.accounts.mfa import store_totp_secret
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.users import UserError, create_user, describe_user, require_user
-from app.admin.users import end_everything
 from app.cli_calibrate import hash_calibrate_command
 from app.config import ConfigError
 from app.errors import is_unavailable
@@ -31,6 +30,7 @@ from app.extensions import db, frontdesk_state
 from app.keys import ensure_signing_keys, rotate_keys
 from app.models import Client, SigningKey, User
 from app.oauth.clients import ClientError, create_client, describe_client
+from app.oauth.logout import end_everything
 
 FLASK_ONLY_OPTIONS = {"env_file", "app", "debug"}
 
@@ -357,7 +357,7 @@ def _set_status(email: str, status: str, as_json: bool) -> None:
     user.status = status
     db.session.commit()
     if status == "disabled":  # as the admin API does
-        end_everything(user)
+        end_everything(user.id)
     _emit(describe_user(user), as_json, f"{user.email}: {status}")
 
 
@@ -387,7 +387,7 @@ def users_delete(email, as_json):
     """Delete a user with their sessions, tokens, consents and links."""
     user = _user_or_fail(email)
     user_id = user.id
-    end_everything(user)  # its access tokens too: introspection would call them active
+    end_everything(user.id)  # its access tokens too: introspection would call them active
     db.session.delete(user)
     db.session.commit()
     _emit({"deleted": email, "id": user_id}, as_json, f"deleted user {email}")

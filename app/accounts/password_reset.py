@@ -9,13 +9,13 @@ from app.accounts.lockout import clear_failures
 from app.accounts.notify import send_account_mail
 from app.accounts.origin import Origin
 from app.accounts.passwords import hash_password
-from app.accounts.signout import end_browser_sessions
 from app.accounts.throttle import mail_allowed, mail_cooldown_active
 from app.accounts.users import UserError, normalize_email
 from app.config import Settings
 from app.extensions import db
 from app.mail import issuer_url
 from app.models import User, record_event
+from app.sessions import end_user_sessions
 from app.store import Store
 
 PURPOSE = "reset"
@@ -54,7 +54,7 @@ def reset_password(settings: Settings, store: Store, flow_id: str | None, code: 
     record_event("password_reset", user_id=user.id, client_id=origin.client_id, ip=origin.ip)
     db.session.commit()
     clear_failures(store, user.email)
-    end_browser_sessions(store, user.id)
+    end_user_sessions(store, user.id)
     send_account_mail("password_changed", user.email,
                       link=issuer_url(settings, "hosted.password_forgot"))
     return user

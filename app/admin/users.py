@@ -26,7 +26,7 @@ from app.admin.openapi import PAGE_QUERY, USER_QUERY, admin_schemas
 from app.admin.problems import conflict, not_found, validation_problem
 from app.extensions import db, frontdesk_state
 from app.models import Group, User
-from app.sessions import end_user_sessions
+from app.oauth.logout import end_everything
 
 READ, WRITE = "admin:users:read", "admin:users:write"
 
@@ -62,16 +62,6 @@ def _attribute_problem(exc: AttributeValidationError):
 def temporary_password() -> str:
     """Random, and meets any character-class policy (upper, lower, digit, symbol)."""
     return f"Tmp-{secrets.token_urlsafe(12)}a7"
-
-
-def end_everything(user: User) -> int:
-    """End a user's browser sessions and revoke their refresh and access tokens (the admin
-    API and the CLI)."""
-    from app.oauth.tokens import revoke_user_tokens
-
-    ended = end_user_sessions(frontdesk_state().store, user.id)
-    revoke_user_tokens(user.id)
-    return ended
 
 
 # --- listing --------------------------------------------------------------------------------
@@ -216,7 +206,7 @@ def update_user(user_id: str):
 @require_scope(WRITE)
 def delete_user(user_id: str):
     user = find_user(user_id)
-    end_everything(user)
+    end_everything(user.id)
     audit("admin.user.deleted", user_id=user.id, email=user.email)
     db.session.delete(user)
     db.session.commit()
@@ -227,7 +217,7 @@ def _set_status(user_id: str, status: str):
     user = find_user(user_id)
     user.status = status
     if status == "disabled":
-        end_everything(user)
+        end_everything(user.id)
     audit(f"admin.user.{status}", user_id=user.id)
     db.session.commit()
     return json_response(user_resource(user))
@@ -257,7 +247,7 @@ def reset_password(user_id: str):
     if method == "temporary_password":
         shown = temporary_password()
         user.password_hash = hash_password(_settings(), shown)
-        end_everything(user)
+        end_everything(user.id)
     audit("admin.user.password_reset", user_id=user.id, method=method)
     db.session.commit()
     return json_response({"method": method, "temporary_password": shown})
@@ -267,7 +257,7 @@ def reset_password(user_id: str):
 @require_scope(WRITE)
 def sign_out_user(user_id: str):
     user = find_user(user_id)
-    ended = end_everything(user)
+    ended = end_everything(user.id)
     audit("admin.user.signed_out", user_id=user.id, sessions_ended=ended)
     db.session.commit()
     return json_response({"sessions_ended": ended})

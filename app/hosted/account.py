@@ -17,9 +17,9 @@ from app.extensions import db, frontdesk_state
 from app.hosted.blueprint import bp
 from app.hosted.forms import ActionForm, ChangePasswordForm, DisableMfaForm, RecoveryCodesForm
 from app.hosted.pages import client_ip, render_page, see_other
-from app.hosted.signout import sign_out_everywhere
 from app.mail import issuer_url
 from app.models import FederatedIdentity, User, record_event
+from app.oauth.interaction import end_everything
 from app.sessions import current_login, end_login_session, start_login_session
 
 
@@ -102,7 +102,7 @@ def account_password():
     record_event("password_changed", user_id=user.id, ip=client_ip())
     db.session.commit()
     amr = list(current_login().amr)
-    sign_out_everywhere(user.id)  # other browsers and apps sign in again
+    end_everything(user.id)  # other browsers and apps sign in again
     start_login_session(user.id, amr)
     send_account_mail("password_changed", user.email,
                       link=issuer_url(frontdesk_state().settings, "hosted.password_forgot"))
@@ -174,7 +174,7 @@ def account_signout_all():
     if user is None or not ActionForm().validate_on_submit():
         return see_other(url_for("hosted.login" if user is None else "hosted.account"))
     end_login_session()
-    sign_out_everywhere(user.id)
+    end_everything(user.id)
     record_event("signed_out_everywhere", user_id=user.id, ip=client_ip())
     db.session.commit()
     return see_other(url_for("hosted.logout"))

@@ -13,7 +13,7 @@ from app.hosted.blueprint import bp
 from app.hosted.forms import ForgotForm, ResetForm
 from app.hosted.messages import CODE_ERRORS
 from app.hosted.pages import interaction_id, origin, page_interaction, render_page, see_other
-from app.hosted.signout import revoke_tokens
+from app.oauth.interaction import end_everything
 from app.sessions import current_login, end_login_session
 
 
@@ -44,7 +44,7 @@ def password_reset():
         except CodeError as exc:
             error = CODE_ERRORS[exc.reason]
         else:
-            revoke_tokens(user.id)
+            end_everything(user.id)
             if (login := current_login()) and login.user_id == user.id:
                 end_login_session()
             flash(_("Your password is changed, and you are signed out everywhere. Sign in "

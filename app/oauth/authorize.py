@@ -5,7 +5,7 @@ Steps, each a small function: `check_client` (unknown client or redirect URI: an
 at Frontdesk, never a redirect, RFC 6749 §4.1.2.1), `validate` (Authlib's grant with PKCE
 and nonce hooks, plus prompt, max_age, response_mode; errors go back to the client),
 `decide` (login, then consent, then `issue_code`). When the user must act, the request is
-parked (app.oauth.interaction) and the browser goes to a hosted page; the page ends with
+parked (app.oauth.parked) and the browser goes to a hosted page; the page ends with
 finish/abort and the browser comes back to `resume`, which re-validates the parked request
 and re-enters `decide`. Only `issue_code` issues codes.
 """
@@ -38,7 +38,7 @@ from app.extensions import authorization, frontdesk_state
 from app.oauth.claims_subject import ClaimsUser, load_claims_user
 from app.oauth.client_cache import ClientSnapshot, cached_client
 from app.oauth.consent import consent_covers, remember_consent
-from app.oauth.interaction import (
+from app.oauth.parked import (
     Interaction,
     discard_interaction,
     load_interaction,

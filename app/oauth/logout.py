@@ -6,6 +6,10 @@ not issue is an error page (§4: no redirection on errors), not a silently ignor
 Without a valid id_token_hint for the signed-in user we ask for confirmation (§6) with a
 CSRF-protected form; after confirmation a registered URI of the named client is a
 legitimate redirect target (§3).
+
+`end_everything` is the other way out: every browser session and every token of a user at
+once ("sign out everywhere", a password change or reset, an administrator's disable,
+delete or sign-out).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from wtforms import ValidationError
 from app.extensions import db, frontdesk_state
 from app.models import record_event
 from app.oauth.signing import SIGNING_ALGS, decode_jwt
-from app.sessions import current_login, end_login_session
+from app.oauth.tokens import revoke_user_tokens
+from app.sessions import current_login, end_login_session, end_user_sessions
 
 LOGOUT_PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state",
                  "ui_locales", "logout_hint")
@@ -95,3 +100,12 @@ def confirmed() -> bool:
 def confirmation_params() -> list[tuple[str, str]]:
     values = request.values
     return [(k, values[k]) for k in LOGOUT_PARAMS if values.get(k)]
+
+
+def end_everything(user_id: str) -> int:
+    """End every browser session of the user (this one included) and revoke, committed,
+    their refresh tokens and the access tokens issued until now; returns how many browser
+    sessions were ended."""
+    ended = end_user_sessions(frontdesk_state().store, user_id)
+    revoke_user_tokens(user_id)
+    return ended

@@ -1,4 +1,5 @@
-"""The interaction boundary (app/oauth/interaction.py): parked requests bound to a browser."""
+"""The interaction boundary (app/oauth/interaction.py, app/oauth/parked.py): parked requests
+bound to a browser."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from app.oauth.interaction import (
     LoginResult,
     abort,
     conclude,
-    discard_interaction,
     finish,
     load_interaction,
-    park_interaction,
-    resume_url,
 )
+from app.oauth.parked import discard_interaction, park_interaction, resume_url
 
 
 def _park():

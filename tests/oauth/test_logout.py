@@ -125,3 +125,28 @@ def test_expired_id_token_hint_is_accepted(flow, client, oauth_client, app, user
                         "exp": int(time.time()) - 3600})
     response = _logout(client, id_token_hint=old, post_logout_redirect_uri=BYE)
     assert response.status_code == 302 and _whoami(client) is None
+
+
+def test_end_everything_ends_every_session_and_token_of_the_user(app, flow, client,
+                                                                  oauth_client, user):
+    """The one way to sign a user out of every browser and app (hosted "sign out
+    everywhere", password change and reset, the admin API and the CLI call it)."""
+    from app.oauth.interaction import end_everything
+    from tests.oauth.helpers import basic_auth
+
+    tokens = flow.tokens(oauth_client)
+    other_browser = app.test_client()
+    Flow = type(flow)
+    Flow(app, other_browser, user).sign_in()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/oauth2/userinfo", headers=bearer).status_code == 200
+    with app.test_request_context():
+        assert end_everything(user["id"]) == 2  # both browsers
+    assert client.get("/oauth2/userinfo", headers=bearer).status_code == 401
+    refreshed = client.post("/oauth2/token", headers=basic_auth(
+        oauth_client["client_id"], oauth_client["client_secret"]), data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert refreshed.get_json()["error"] == "invalid_grant"
+    for browser in (client, other_browser):
+        again = browser.get(flow.request(oauth_client).url())
+        assert again.status_code == 303 and "/login?" in again.location
