@@ -1,4 +1,4 @@
-"""The `frontdesk` command (DESIGN.md "CLI contract").
+"""The `frontdesk` command: scripts and operators rely on its output.
 
 Every command accepts --json and then prints exactly one JSON object on stdout (logs, such
 as Alembic's, go to stderr). Wrong input prints one line on stderr and exits 1, with nothing

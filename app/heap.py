@@ -1,4 +1,4 @@
-"""The garbage collector in a serving process (issue 7).
+"""The garbage collector in a serving process.
 
 Building the app leaves some 110 000 long-lived objects (routes, templates, SQLAlchemy
 metadata, Authlib and Babel state). Python's full collections walk all of them again and

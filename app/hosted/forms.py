@@ -1,7 +1,7 @@
 """Forms of the hosted pages (Flask-WTF: every form carries a CSRF token).
 
-Field names are a contract (COMMON.md): login `email`, `password`, `interaction`; MFA `code`;
-consent posts a button `decision` = allow | deny.
+Field names are a contract with the themes and the clients that post them: login `email`,
+`password`, `interaction`; MFA `code`; consent posts a button `decision` = allow | deny.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Security headers of every hosted page and error page (issue 4, item 10).
+"""Security headers of every hosted page and error page.
 
 No inline script or style anywhere, so the policy needs neither nonces nor 'unsafe-inline'.
 There is no form-action directive on purpose: browsers apply it to the redirects after a form

@@ -1,6 +1,6 @@
 """Themes: template lookup order and theme assets.
 
-Loader order (DESIGN.md "Theming"): THEME_DIR/templates -> the client's theme -> templates/.
+Loader order: THEME_DIR/templates -> the client's theme -> templates/.
 A client's theme is a folder named by `Client.theme`: THEME_DIR/clients/<name>/ or, for the
 themes shipped in the repository, themes/<name>/; each may hold templates/ and static/.
 A theme template can extend the default it shadows as "default/<path>" (e.g. a base.html that

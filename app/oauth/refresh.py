@@ -41,7 +41,7 @@ from app.secretbox import SecretBoxError, seal, unseal
 GRACE_PREFIX = "rt_next:"
 GRACE_PURPOSE = "refresh-grace:"
 
-# Storage, without the ORM session (issue 7): statements built once (SQLAlchemy only binds
+# Storage, without the ORM session: statements built once (SQLAlchemy only binds
 # values), run on autocommit connections. Finding a token is one SELECT of the token, its
 # user and the user's groups; rotating is one statement on PostgreSQL (a data-modifying CTE
 # marks the old row rotated and inserts the successor only if it did: atomic on its own),

@@ -1,6 +1,6 @@
 """Access tokens (RFC 9068 JWTs), the token generator, deny-list and user-wide revocation.
 
-Public API used by other parts (CONVENTIONS "Layers"):
+Public API used by other parts:
     verify_access_token(token) -> dict | None   claims of a valid, unexpired, not revoked token
     revoke_user_tokens(user_id) -> int          revoke (and commit) every refresh token of a
                                                 user, and the access tokens issued until now
@@ -155,8 +155,9 @@ def apply_claims_hook(user: User | None, client_id: str, scopes: list[str],
                       id_claims: dict | None, access: dict | None,
                       userinfo: dict | None = None) -> None:
     """Run app.triggers.customize_token_claims once; protected claims are restored after it
-    whatever it did (CONVENTIONS 11). A rejection becomes invalid_grant. Nothing to do
-    (and nothing copied) when no claim source or trigger is configured."""
+    whatever it did (a trigger adds claims, never overrides these). A rejection becomes
+    invalid_grant. Nothing to do (and nothing copied) when no claim source or trigger is
+    configured."""
     if not token_claims_customized():
         return
     dicts = [d for d in (id_claims, access, userinfo) if d is not None]
