@@ -32,7 +32,7 @@ from app.userpool_api.pool import (
     normalize_flow,
     require_flow,
 )
-from app.userpool_api.srp_flow import start_srp, verify_srp
+from app.userpool_api.srp_flow import session_of_block, start_srp, verify_srp
 from app.userpool_api.tokens import refresh_token_usernames, refresh_tokens
 
 
@@ -110,7 +110,10 @@ def respond_to_auth_challenge(body: dict) -> dict[str, Any]:
     answers = _string_map(body, "ChallengeResponses")
     if name != "PASSWORD_VERIFIER" and name not in CHALLENGE_HANDLERS:
         raise invalid_parameter(f"Unsupported challenge {name}.")
-    session = load_session(body.get("Session"), client.client_id, name)
+    session_id = body.get("Session")
+    if name == "PASSWORD_VERIFIER" and not session_id:
+        session_id = session_of_block(answers.get("PASSWORD_CLAIM_SECRET_BLOCK"))
+    session = load_session(session_id, client.client_id, name)
     if name == "PASSWORD_VERIFIER":  # the session may be a decoy: no user to load
         check_secret_hash(client, pool_client, [answers.get("USERNAME", ""),
                                                 session["username"]], answers.get("SECRET_HASH"))

@@ -30,8 +30,8 @@ def origin_of(client_id: str | None) -> Origin:
 
 
 def open_session(user_id: str, client_id: str, challenge: str, amr: list[str],
-                 **extra: Any) -> str:
-    session_id = secrets.token_urlsafe(48)
+                 session_id: str | None = None, **extra: Any) -> str:
+    session_id = session_id or secrets.token_urlsafe(48)
     frontdesk_state().store.set_json(SESSION_PREFIX + session_id, {
         "user_id": user_id, "client_id": client_id, "challenge": challenge, "amr": amr,
         "attempts": 0, **extra}, SESSION_SECONDS)

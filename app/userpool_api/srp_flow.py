@@ -73,13 +73,22 @@ def start_srp(client, pool_client, params: dict[str, str]) -> dict[str, Any]:
     small_b, big_b = srp.server_ephemeral(verifier)
     secret_block = srp.new_secret_block()
     session_id = open_session(user_id, client.client_id, "PASSWORD_VERIFIER", ["pwd"],
-                              real=real, username=username, verifier=verifier,
+                              session_of_block(secret_block), real=real,
+                              username=username, verifier=verifier,
                               b=format(small_b, "x"), A=a_hex, B=format(big_b, "x"),
                               secret_block=secret_block)
     return {"ChallengeName": "PASSWORD_VERIFIER", "Session": session_id,
             "ChallengeParameters": {"SALT": salt, "SRP_B": format(big_b, "x"),
                                     "SECRET_BLOCK": secret_block, "USERNAME": user_id,
                                     "USER_ID_FOR_SRP": user_id}}
+
+
+def session_of_block(secret_block: str | None) -> str | None:
+    """The challenge's session id, from its SECRET_BLOCK: clients such as pycognito answer
+    PASSWORD_VERIFIER without the Session, as the pool allows (its block carries the state)."""
+    if not secret_block or len(secret_block) > 1024:
+        return None
+    return hashlib.sha256(secret_block.encode()).hexdigest()
 
 
 def _timestamp_fresh(text: str) -> bool:
