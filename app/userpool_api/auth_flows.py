@@ -36,7 +36,7 @@ from app.userpool_api.srp_flow import session_of_block, start_srp, verify_srp
 from app.userpool_api.tokens import refresh_token_usernames, refresh_tokens
 
 
-def _string_map(body: dict, name: str) -> dict[str, str]:
+def string_map(body: dict, name: str) -> dict[str, str]:
     value = body.get(name) or {}
     if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and len(v) <= 4096
@@ -45,7 +45,7 @@ def _string_map(body: dict, name: str) -> dict[str, str]:
     return value
 
 
-def _flow_of(body: dict) -> str:
+def flow_of(body: dict) -> str:
     try:
         return normalize_flow(require_string(body, "AuthFlow", 64))
     except ValueError:
@@ -59,28 +59,28 @@ def with_refresh(pool_client) -> bool:
 
 def initiate_auth(body: dict) -> dict[str, Any]:
     client, pool_client = app_client(body.get("ClientId"))
-    flow = _flow_of(body)
+    flow = flow_of(body)
     if flow == "ADMIN_USER_PASSWORD_AUTH":
         raise invalid_parameter("ADMIN_USER_PASSWORD_AUTH is an AdminInitiateAuth flow.")
     require_flow(pool_client, flow)
-    params = _string_map(body, "AuthParameters")
+    params = string_map(body, "AuthParameters")
     if flow == "REFRESH_TOKEN_AUTH":
         return refresh_flow(client, pool_client, params)
     if flow == "USER_SRP_AUTH":
         return start_srp(client, pool_client, params)
-    username = _required(params, "USERNAME")
+    username = required_param(params, "USERNAME")
     check_secret_hash(client, pool_client, [username], params.get("SECRET_HASH"))
-    return password_flow(client, pool_client, username, _required(params, "PASSWORD"))
+    return password_flow(client, pool_client, username, required_param(params, "PASSWORD"))
 
 
-def _required(params: dict[str, str], name: str) -> str:
+def required_param(params: dict[str, str], name: str) -> str:
     if not params.get(name):
         raise invalid_parameter(f"Missing required parameter {name}")
     return params[name]
 
 
 def refresh_flow(client, pool_client, params: dict[str, str]) -> dict[str, Any]:
-    raw = _required(params, "REFRESH_TOKEN")
+    raw = required_param(params, "REFRESH_TOKEN")
     if client.client_secret_hash:
         check_secret_hash(client, pool_client, [params.get("USERNAME", "")] +
                           refresh_token_usernames(raw), params.get("SECRET_HASH"))
@@ -107,7 +107,7 @@ def password_flow(client, pool_client, username: str, password: str) -> dict[str
 def respond_to_auth_challenge(body: dict) -> dict[str, Any]:
     client, pool_client = app_client(body.get("ClientId"))
     name = require_string(body, "ChallengeName", 64)
-    answers = _string_map(body, "ChallengeResponses")
+    answers = string_map(body, "ChallengeResponses")
     if name != "PASSWORD_VERIFIER" and name not in CHALLENGE_HANDLERS:
         raise invalid_parameter(f"Unsupported challenge {name}.")
     session_id = body.get("Session")
@@ -125,7 +125,7 @@ def respond_to_auth_challenge(body: dict) -> dict[str, Any]:
 
 
 def _new_password(client, pool_client, session, user: User, answers) -> dict[str, Any]:
-    password = _required(answers, "NEW_PASSWORD")
+    password = required_param(answers, "NEW_PASSWORD")
     passwords.set_password(user, password)
     pool_user = db.session.get(PoolUser, user.id)
     if pool_user is not None:
@@ -137,7 +137,7 @@ def _new_password(client, pool_client, session, user: User, answers) -> dict[str
 
 def _software_token_mfa(client, pool_client, session, user: User, answers) -> dict[str, Any]:
     state = frontdesk_state()
-    code = _required(answers, "SOFTWARE_TOKEN_MFA_CODE")
+    code = required_param(answers, "SOFTWARE_TOKEN_MFA_CODE")
     secret = read_totp_secret(state.settings, user)
     if is_locked(state.store, user.email):
         close_session(session)

@@ -52,8 +52,8 @@ def pool_region(settings: Settings) -> str:
 def normalize_flow(name: str) -> str:
     """ALLOW_USER_SRP_AUTH (the console's spelling) and USER_SRP_AUTH are one flow."""
     name = name.strip().upper().removeprefix("ALLOW_")
-    if name == "REFRESH_TOKEN":
-        name = "REFRESH_TOKEN_AUTH"
+    name = {"REFRESH_TOKEN": "REFRESH_TOKEN_AUTH",
+            "ADMIN_NO_SRP_AUTH": "ADMIN_USER_PASSWORD_AUTH"}.get(name, name)
     if name not in AUTH_FLOWS:
         raise ValueError(f"unknown auth flow {name!r}; choose from {', '.join(AUTH_FLOWS)}")
     return name

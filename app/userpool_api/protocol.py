@@ -22,6 +22,7 @@ from app.extensions import db, frontdesk_state
 from app.models import Client
 from app.store import StoreUnavailable
 from app.userpool_api import account, auth_flows, mfa, users_public
+from app.userpool_api.admin import ADMIN_ACTIONS, call_admin_action
 from app.userpool_api.errors import ApiError
 
 log = logging.getLogger("frontdesk.userpool_api")
@@ -81,10 +82,12 @@ def endpoint() -> Response:
         return Response(status=204)
     action = _action()
     handler = PUBLIC_ACTIONS.get(action)
-    if handler is None:
+    if handler is None and action not in ADMIN_ACTIONS:
         raise ApiError("UnknownOperationException", f"{action} is not supported here.")
     body = _request_body()
     _throttle(action)
+    if handler is None:
+        return json_answer(call_admin_action(action, request.get_data(cache=True), body))
     return json_answer(handler(body))
 
 
