@@ -24,7 +24,13 @@ from app.userpool_api.challenges import (
     session_user,
     signed_in,
 )
-from app.userpool_api.errors import ApiError, invalid_parameter, not_authorized, require_string
+from app.userpool_api.errors import (
+    ApiError,
+    invalid_parameter,
+    not_authorized,
+    optional_string,
+    require_string,
+)
 from app.userpool_api.pool import (
     allowed_flows,
     app_client,
@@ -104,6 +110,18 @@ def password_flow(client, pool_client, username: str, password: str) -> dict[str
     return after_first_factor(client, check.user, ["pwd"], with_refresh(pool_client))
 
 
+def get_tokens_from_refresh_token(body: dict) -> dict[str, Any]:
+    """The refresh action of newer SDKs (Amplify 6 refreshes with it): a client with a
+    secret sends the secret itself, not a SECRET_HASH."""
+    client, pool_client = app_client(body.get("ClientId"))
+    require_flow(pool_client, "REFRESH_TOKEN_AUTH")
+    secret = optional_string(body, "ClientSecret", 512)
+    if client.client_secret_hash and not client.secret_matches(secret):
+        raise not_authorized(f"Unable to verify secret for client {client.client_id}")
+    raw = require_string(body, "RefreshToken", 4096)
+    return {"AuthenticationResult": refresh_tokens(client, raw)}
+
+
 def respond_to_auth_challenge(body: dict) -> dict[str, Any]:
     client, pool_client = app_client(body.get("ClientId"))
     name = require_string(body, "ChallengeName", 64)
@@ -163,4 +181,5 @@ CHALLENGE_HANDLERS = {
     "SOFTWARE_TOKEN_MFA": _software_token_mfa,
     "MFA_SETUP": _mfa_setup,
 }
-ACTIONS = {"InitiateAuth": initiate_auth, "RespondToAuthChallenge": respond_to_auth_challenge}
+ACTIONS = {"InitiateAuth": initiate_auth, "RespondToAuthChallenge": respond_to_auth_challenge,
+           "GetTokensFromRefreshToken": get_tokens_from_refresh_token}

@@ -34,7 +34,8 @@ PUBLIC_ACTIONS: dict[str, Callable[[dict], dict]] = {
 #: Actions that guess at something (a password, a code) or send mail: the per-IP budget
 #: of the hosted pages' form posts applies.
 LIMITED_ACTIONS = frozenset({
-    "InitiateAuth", "RespondToAuthChallenge", "SignUp", "ConfirmSignUp",
+    "InitiateAuth", "RespondToAuthChallenge", "GetTokensFromRefreshToken", "SignUp",
+    "ConfirmSignUp",
     "ResendConfirmationCode", "ForgotPassword", "ConfirmForgotPassword", "ChangePassword",
     "VerifySoftwareToken", "AdminInitiateAuth", "AdminRespondToAuthChallenge"})
 CORS_CACHE_KEY = "cors:userpool_origins"

@@ -174,6 +174,21 @@ def test_refresh_rotates_and_a_reused_refresh_token_is_refused(server, cognito, 
                               AuthParameters={"REFRESH_TOKEN": "not-a-token"})
 
 
+def test_get_tokens_from_refresh_token(server, cognito, app_client):
+    client_id = app_client["client_id"]
+    sub = sign_up(server, cognito, client_id, "gettokens@example.com")
+    first = password_auth(cognito, client_id, "gettokens@example.com")["AuthenticationResult"]
+    renewed = cognito.get_tokens_from_refresh_token(ClientId=client_id,
+                                                    RefreshToken=first["RefreshToken"])
+    result = renewed["AuthenticationResult"]
+    assert pool_claims(server, result["IdToken"], client_id)["sub"] == sub
+    again = cognito.get_tokens_from_refresh_token(ClientId=client_id,
+                                                  RefreshToken=result["RefreshToken"])
+    assert again["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.get_tokens_from_refresh_token(ClientId=client_id, RefreshToken="x" * 40)
+
+
 def test_change_password_ends_other_tokens(server, cognito, app_client):
     client_id, email = app_client["client_id"], "change@example.com"
     sign_up(server, cognito, client_id, email)
