@@ -2,7 +2,7 @@
 article's snippets against a live server with only userPoolEndpoint changed:
 signUp -> confirmSignUp with the mailed code -> signIn (SRP, Amplify's default) ->
 getCurrentUser -> fetchAuthSession -> signOut; and a TOTP user's signIn answering
-CONFIRM_SIGN_IN_WITH_TOTP_CODE, then confirmSignIn."""
+CONFIRM_SIGN_IN_WITH_TOTP_CODE, then confirmSignIn. Also amazon-cognito-identity-js."""
 
 from __future__ import annotations
 
@@ -65,3 +65,29 @@ def test_amplify_totp_user_confirms_sign_in_with_the_code(server, cognito, app_c
     assert result == {"firstStep": "CONFIRM_SIGN_IN_WITH_TOTP_CODE",
                       "wrongCode": "CodeMismatchException", "isSignedIn": True,
                       "username": result["username"]}, result
+
+
+def test_amazon_cognito_identity_js_srp_attributes_refresh_and_totp(server, cognito,
+                                                                     app_client):
+    client_id = app_client["client_id"]
+    sub = sign_up(server, cognito, client_id, "identity-js@example.com")
+    totp_sub = sign_up(server, cognito, client_id, "identity-js-totp@example.com")
+    access = password_auth(cognito, client_id, "identity-js-totp@example.com")[
+        "AuthenticationResult"]["AccessToken"]
+    secret = cognito.associate_software_token(AccessToken=access)["SecretCode"]
+    cognito.verify_software_token(AccessToken=access, UserCode=totp_now(secret))
+    cognito.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={
+        "Enabled": True, "PreferredMfa": True})
+    pool = server.extra["pool"]
+    config = {"userPoolId": pool["user_pool_id"], "clientId": client_id,
+              "endpoint": pool["endpoint"], "email": "identity-js@example.com",
+              "password": PASSWORD, "totpEmail": "identity-js-totp@example.com",
+              "totpCode": totp_now(secret, 1)}
+    done = subprocess.run([shutil.which("node"), "identity_js_flow.mjs", json.dumps(config)],
+                          cwd=AMPLIFY, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip(), done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["wrongPassword"] == "NotAuthorizedException"
+    assert result["sub"] == result["refreshedSub"] == sub
+    assert result["attributes"]["email"] == "identity-js@example.com"
+    assert result["totp"] == {"asked": True, "sub": totp_sub}
