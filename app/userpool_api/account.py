@@ -6,14 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from app.accounts.attributes import AttributeValidationError, merge_attributes, validate_attributes
+from app.accounts.codes import CodeError, live_flow
 from app.accounts.lockout import is_locked, record_failure
 from app.accounts.notify import send_account_mail
 from app.accounts.portability import verify_and_upgrade_password
+from app.accounts.signup import confirm_signup, start_email_verification
 from app.extensions import db, frontdesk_state
 from app.mail import issuer_url
 from app.models import User, record_event
 from app.userpool_api import passwords
-from app.userpool_api.attributes import READ_ONLY, attribute_list, parse_attribute_list
+from app.userpool_api.attributes import (
+    READ_ONLY,
+    attribute_list,
+    delivery,
+    parse_attribute_list,
+)
 from app.userpool_api.challenges import origin_of
 from app.userpool_api.errors import (
     ApiError,
@@ -25,6 +32,7 @@ from app.userpool_api.errors import (
 from app.userpool_api.pool import app_client
 from app.userpool_api.signout import end_everything
 from app.userpool_api.tokens import read_pool_access_token, revoke_refresh_token
+from app.userpool_api.users_public import code_error
 
 
 def token_user(body: dict) -> tuple[User, dict[str, Any]]:
@@ -74,6 +82,38 @@ def _validated(user: User, changes: dict[str, str], claims: dict) -> dict[str, A
                                    current=user.attributes, client_id=claims.get("client_id"))
     except AttributeValidationError as exc:
         raise invalid_parameter(str(exc)) from None
+
+
+def _email_attribute(body: dict) -> None:
+    if require_string(body, "AttributeName", 64) != "email":
+        raise invalid_parameter("Only the email attribute is verified here.")
+
+
+def get_user_attribute_verification_code(body: dict) -> dict[str, Any]:
+    """A code by mail to confirm the account's address (the hosted pages' verification)."""
+    user, _ = token_user(body)
+    _email_attribute(body)
+    if user.email_verified:
+        raise invalid_parameter("The email address is already verified.")
+    state = frontdesk_state()
+    start_email_verification(state.settings, state.store, user)
+    return {"CodeDeliveryDetails": delivery(user.email)}
+
+
+def verify_user_attribute(body: dict) -> dict[str, Any]:
+    user, claims = token_user(body)
+    _email_attribute(body)
+    code = require_string(body, "Code", 32)
+    state = frontdesk_state()
+    flow = live_flow(state.store, "signup", user.email)
+    if flow is None or flow.data.get("user_id") != user.id:
+        raise code_error(CodeError("expired"))
+    try:
+        confirm_signup(state.settings, state.store, flow.id, code,
+                       origin_of(claims.get("client_id")))
+    except CodeError as exc:
+        raise code_error(exc) from None
+    return {}
 
 
 def change_password(body: dict) -> dict[str, Any]:
@@ -133,4 +173,6 @@ ACTIONS = {
     "GetUser": get_user, "UpdateUserAttributes": update_user_attributes,
     "ChangePassword": change_password, "GlobalSignOut": global_sign_out,
     "RevokeToken": revoke_token, "DeleteUser": delete_user,
+    "GetUserAttributeVerificationCode": get_user_attribute_verification_code,
+    "VerifyUserAttribute": verify_user_attribute,
 }

@@ -37,7 +37,8 @@ LIMITED_ACTIONS = frozenset({
     "InitiateAuth", "RespondToAuthChallenge", "GetTokensFromRefreshToken", "SignUp",
     "ConfirmSignUp",
     "ResendConfirmationCode", "ForgotPassword", "ConfirmForgotPassword", "ChangePassword",
-    "VerifySoftwareToken", "AdminInitiateAuth", "AdminRespondToAuthChallenge"})
+    "VerifySoftwareToken", "VerifyUserAttribute", "GetUserAttributeVerificationCode",
+    "AdminInitiateAuth", "AdminRespondToAuthChallenge"})
 CORS_CACHE_KEY = "cors:userpool_origins"
 CORS_CACHE_SECONDS = 60
 ALLOWED_HEADERS = ("Content-Type, X-Amz-Target, X-Amz-User-Agent, X-Amz-Date, "

@@ -237,3 +237,25 @@ def test_admin_initiate_auth_needs_the_admin_flow(server, admin, cognito, pool_i
                                      AuthParameters={"USERNAME": "backend@example.com",
                                                      "PASSWORD": PASSWORD})
     assert done["AuthenticationResult"]["IdToken"]
+
+
+def test_user_verifies_an_unverified_address_with_the_mailed_code(
+        server, admin, cognito, pool_id, app_client):
+    client_id, email = app_client["client_id"], "reverify@example.com"
+    sign_up(server, cognito, client_id, email)
+    access = password_auth(cognito, client_id, email)["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(cognito.exceptions.InvalidParameterException):  # verified already
+        cognito.get_user_attribute_verification_code(AccessToken=access, AttributeName="email")
+    admin.admin_update_user_attributes(UserPoolId=pool_id, Username=email, UserAttributes=[
+        {"Name": "email_verified", "Value": "false"}])
+    time.sleep(1.1)  # the mail cool-down of this server
+    sent = cognito.get_user_attribute_verification_code(AccessToken=access,
+                                                        AttributeName="email")
+    assert sent["CodeDeliveryDetails"]["Destination"] == "r***@e***"
+    with pytest.raises(cognito.exceptions.CodeMismatchException):
+        cognito.verify_user_attribute(AccessToken=access, AttributeName="email", Code="000000")
+    cognito.verify_user_attribute(AccessToken=access, AttributeName="email",
+                                  Code=last_code(server, email))
+    attributes = {a["Name"]: a["Value"] for a in
+                  cognito.get_user(AccessToken=access)["UserAttributes"]}
+    assert attributes["email_verified"] == "true"
