@@ -73,8 +73,10 @@ def sign_up(body: dict) -> dict[str, Any]:
         raise ApiError("UserLambdaValidationException",
                        f"PreSignUp failed with error {exc}.") from None
     user_id = started.user_id or new_id()  # an existing address: a sub never used
-    if started.flow_id is None:
-        passwords.ensure_verifier(db.session.get(User, user_id), password)
+    if started.flow_id is None:  # confirmed by the pre_sign_up trigger
+        created = db.session.get(User, user_id)
+        if created is not None:
+            passwords.ensure_verifier(created, password)
         return {"UserConfirmed": True, "UserSub": user_id}
     state.store.set(PENDING_VERIFIER_PREFIX + user_id, passwords.sealed_verifier(
         user_id, password), state.settings.code_ttl_seconds)
