@@ -116,7 +116,7 @@ def _init_migrations(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     """Each feature package exposes init_app(app): blueprints, hooks, handlers."""
-    from app import admin, demo, errors, federation, health, hosted, oauth
+    from app import admin, demo, errors, federation, health, hosted, oauth, userpool_api
 
-    for feature in (errors, health, oauth, hosted, federation, admin, demo):
+    for feature in (errors, health, oauth, hosted, federation, admin, demo, userpool_api):
         feature.init_app(app)

@@ -31,6 +31,8 @@ from app.keys import ensure_signing_keys, rotate_keys
 from app.models import Client, SigningKey, User
 from app.oauth.clients import ClientError, create_client, describe_client
 from app.oauth.logout import end_everything
+from app.userpool_api.cli import cognito_group
+from app.userpool_api.pool import configure_client, normalize_flow
 
 FLASK_ONLY_OPTIONS = {"env_file", "app", "debug"}
 
@@ -228,11 +230,14 @@ def clients_group() -> None:
 @click.option("--client-secret", help="Fixed client secret (config as code)")
 @click.option("--jwks-uri", help="For private_key_jwt: where the client publishes its keys")
 @click.option("--jwks", "jwks_json", help="For private_key_jwt: the client's JWKS as JSON")
+@click.option("--auth-flow", "auth_flows", multiple=True,
+              help="User-pool API flow: USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, "
+                   "ADMIN_USER_PASSWORD_AUTH (repeat; keeps the secret sealed for SECRET_HASH)")
 @json_option
 @with_appcontext
 def clients_create(name, redirect_uris, post_logout_uris, public, grant_types, scopes,
                    auth_method, first_party, client_id, client_secret, jwks_uri, jwks_json,
-                   as_json):
+                   auth_flows, as_json):
     """Register a client; its secret is printed once and stored hashed."""
     extra = {}
     if jwks_uri:
@@ -251,8 +256,15 @@ def clients_create(name, redirect_uris, post_logout_uris, public, grant_types, s
             client_secret=client_secret, **extra)
     except ClientError as exc:
         _fail(str(exc))
+    if auth_flows:
+        try:
+            configure_client(_settings(), new.client, list(auth_flows), new.client_secret)
+        except ValueError as exc:
+            _fail(str(exc))
     _commit(f"client {client_id or new.client.client_id!r}")
     data = describe_client(new.client) | {"client_secret": new.client_secret}
+    if auth_flows:
+        data["auth_flows"] = [normalize_flow(flow) for flow in auth_flows]
     _emit(data, as_json, f"client_id:     {new.client.client_id}\n"
                          f"client_secret: {new.client_secret or '(public client)'}")
 
@@ -508,6 +520,7 @@ _register_user_pool_commands()
 
 
 main.add_command(hash_calibrate_command)
+main.add_command(cognito_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

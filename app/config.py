@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,20 @@ class Settings:
     federation_metadata_seconds: int = field(default=3600, metadata=_meta(
         "How long an upstream discovery document and JWKS are cached per process"))
 
+    userpool_api_enabled: bool = field(default=True, metadata=_meta(
+        "Serve the user-pool API (cognito-idp JSON 1.1) under <issuer>/cognito"))
+    userpool_id: str = field(default="", metadata=_meta(
+        "The pool id in tokens and SDK settings, like eu-west-1_AbCdEfGhI; empty = derived "
+        "from the secret key and userpool_region (stable while the secret key is)"))
+    userpool_region: str = field(default="us-east-1", metadata=_meta(
+        "Region part of a derived pool id and the SigV4 region of the admin actions"))
+    userpool_default_auth_flows: str = field(default="USER_SRP_AUTH,REFRESH_TOKEN_AUTH",
+                                             metadata=_meta(
+        "Auth flows of an app client registered without --auth-flow, comma separated"))
+    userpool_cors_origins: str = field(default="", metadata=_meta(
+        "Browser origins allowed to call the user-pool API besides those of the app "
+        "clients' redirect URIs, comma separated"))
+
     extra: dict[str, Any] = field(default_factory=dict, metadata=_meta(
         "(internal) unknown FRONTDESK_* variables, for optional features"))
 
@@ -314,6 +329,11 @@ def _check_values(settings: Settings) -> None:
          "REDIS_URL must start with redis://, rediss:// or unix://"),
         (settings.session_idle_seconds >= 1 and settings.session_absolute_seconds >= 1,
          "SESSION_IDLE_SECONDS and SESSION_ABSOLUTE_SECONDS must be at least 1"),
+        (bool(re.fullmatch(r"[a-z]+(-[a-z]+)+-\d", settings.userpool_region)),
+         "USERPOOL_REGION must look like a region, e.g. eu-west-1"),
+        (not settings.userpool_id
+         or bool(re.fullmatch(r"[a-z]+(-[a-z]+)+-\d_[0-9A-Za-z]{1,55}", settings.userpool_id)),
+         "USERPOOL_ID must look like <region>_<letters and digits>, e.g. eu-west-1_AbCdEfGhI"),
     ]
     for ok, message in checks:
         if not ok:

@@ -32,6 +32,7 @@ from app.config import Settings
 from app.extensions import db
 from app.mail import issuer_url
 from app.models import User, record_event
+from app.models._types import new_id
 from app.store import Store
 from app.triggers import run_trigger
 
@@ -72,12 +73,13 @@ def start_signup(settings: Settings, store: Store, request: SignupRequest,
             run_trigger("post_confirmation", {"user_id": user.id, "email": user.email,
                                               "client_id": origin.client_id})
         return SignupStarted(None, user.id if user else None)
+    user_id = new_id()  # the account's sub, known before confirmation (the pool API says it)
     flow, code = start_flow(store, settings, PURPOSE, request.email, {
         "kind": "signup", "password_hash": password_hash, "attributes": attributes,
-        "client_id": origin.client_id})
+        "client_id": origin.client_id, "user_id": user_id})
     if mail_allowed(store, settings, request.email, PURPOSE):
         send_code_mail(settings, flow, code)
-    return SignupStarted(flow.id)
+    return SignupStarted(flow.id, user_id)
 
 
 def send_code_mail(settings: Settings, flow: CodeFlow, code: str) -> None:
@@ -135,7 +137,8 @@ def confirm_signup(settings: Settings, store: Store, flow_id: str | None, code: 
         db.session.commit()
     else:
         user = _create_account(settings, flow.email, flow.data["password_hash"],
-                               flow.data.get("attributes", {}), origin, method="code")
+                               flow.data.get("attributes", {}), origin, method="code",
+                               user_id=flow.data.get("user_id"))
         if user is None:
             raise CodeError("expired")
     run_trigger("post_confirmation", {"user_id": user.id, "email": user.email,
@@ -144,12 +147,12 @@ def confirm_signup(settings: Settings, store: Store, flow_id: str | None, code: 
 
 
 def _create_account(settings: Settings, email: str, password_hash: str, attributes: dict,
-                    origin: Origin, method: str) -> User | None:
+                    origin: Origin, method: str, user_id: str | None = None) -> User | None:
     """The new, verified account; None when the address got an account meanwhile."""
     if User.find_by_email(email) is not None:
         return None
     user = create_user(settings, email=email, password=None, password_hash=password_hash,
-                       verified=True, attributes=attributes)
+                       verified=True, attributes=attributes, user_id=user_id)
     db.session.flush()
     record_event("signup", user_id=user.id, client_id=origin.client_id, ip=origin.ip,
                  method=method)

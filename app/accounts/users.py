@@ -42,7 +42,8 @@ def get_or_create_group(name: str) -> Group:
 
 def create_user(settings: Settings, *, email: str, password: str | None,
                 verified: bool = False, groups: list[str] = (),
-                attributes: dict | None = None, password_hash: str | None = None) -> User:
+                attributes: dict | None = None, password_hash: str | None = None,
+                user_id: str | None = None) -> User:
     """Add a user to the session (the caller commits). E-mail unique case-insensitively."""
     email = normalize_email(email)
     if User.find_by_email(email) is not None:
@@ -51,6 +52,8 @@ def create_user(settings: Settings, *, email: str, password: str | None,
         password_hash = hash_password(settings, password)
     user = User(email=email, email_verified=verified, password_hash=password_hash,
                 attributes=dict(attributes or {}), status="enabled")
+    if user_id:
+        user.id = user_id
     user.groups = [get_or_create_group(g) for g in dict.fromkeys(groups)]
     db.session.add(user)
     return user

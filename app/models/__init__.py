@@ -6,10 +6,12 @@ from app.models.federation import FederatedIdentity
 from app.models.keys import SigningKey
 from app.models.store_entries import StoreEntry, StoreMember
 from app.models.tokens import Consent, RefreshToken
+from app.models.userpool import PoolAccessKey, PoolClient, PoolUser
 from app.models.users import Group, User, user_groups
 
 __all__ = [
-    "AuditEvent", "Client", "Consent", "FederatedIdentity", "Group", "RefreshToken",
+    "AuditEvent", "Client", "Consent", "FederatedIdentity", "Group", "PoolAccessKey",
+    "PoolClient", "PoolUser", "RefreshToken",
     "SigningKey", "StoreEntry", "StoreMember", "User", "hash_client_secret", "record_event",
     "user_groups",
 ]
