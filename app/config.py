@@ -179,6 +179,11 @@ class Settings:
     oidc_providers: str = field(default="", metadata=_meta(
         "Generic OIDC upstreams: JSON list of {name, label, discovery_url, client_id, "
         "client_secret, scopes, trust_email, attribute_mapping, update_attributes_on_login}"))
+    oauth2_providers: str = field(default="", metadata=_meta(
+        "Plain OAuth 2.0 upstreams: JSON list of {name, label, preset (facebook|github), "
+        "client_id, client_secret, authorize_url, token_url, userinfo_url, emails_url, scopes, "
+        "id_field, email_field, email_verified_field, name_field, trust_email, "
+        "attribute_mapping, update_attributes_on_login, token_endpoint_auth_method}"))
     federation_http_timeout_seconds: int = field(default=10, metadata=_meta(
         "Timeout of each request to an upstream identity provider"))
     federation_metadata_seconds: int = field(default=3600, metadata=_meta(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from flask import session, url_for
 
 from app.extensions import frontdesk_state
-from app.federation import apple
+from app.federation import apple, oauth2
 from app.federation.linking import UpstreamIdentity, upstream_email
 from app.federation.oidc import (
     UpstreamCache,
@@ -90,11 +90,15 @@ def begin_login(provider: Provider, interaction_id: str | None = None,
         nonce=secrets.token_urlsafe(32), code_verifier=secrets.token_urlsafe(48),
         redirect_uri=callback_url(provider), browser=_browser_hash(),
         interaction_id=interaction_id, client_id=client_id)
-    extra = {"response_mode": provider.response_mode} if provider.response_mode else {}
+    extra: dict[str, str] = {}
+    if provider.response_mode:
+        extra["response_mode"] = provider.response_mode
+    if provider.kind != "oauth2":  # a plain OAuth 2.0 upstream has no ID token to bind
+        extra["nonce"] = pending.nonce
     with oauth_client(provider, pending.redirect_uri, _http_timeout()) as client:
         url, _ = client.create_authorization_url(
             metadata.authorization_endpoint, state=pending.state,
-            code_verifier=pending.code_verifier, nonce=pending.nonce, **extra)
+            code_verifier=pending.code_verifier, **extra)
     _save(pending)
     return url
 
@@ -144,6 +148,10 @@ def authenticate(provider: Provider, pending: PendingLogin,
     if not params.get("code"):
         raise UpstreamError("upstream_no_code")
     cache, timeout = upstream_cache(), _http_timeout()
+    if provider.kind == "oauth2":
+        return oauth2.authenticate(provider, code=params["code"],
+                                   code_verifier=pending.code_verifier,
+                                   redirect_uri=pending.redirect_uri, timeout=timeout)
     metadata = cache.metadata(provider)
     if params.get("iss") and params["iss"] != metadata.issuer:  # RFC 9207 §2.4: mix-up
         raise UpstreamError("upstream_issuer_mismatch", params["iss"][:200])
