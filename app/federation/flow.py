@@ -67,7 +67,7 @@ def _http_timeout() -> int:
     return frontdesk_state().settings.federation_http_timeout_seconds
 
 
-def _browser_hash() -> str:
+def browser_hash() -> str:
     key = session.get(BROWSER_KEY)
     if not key:
         key = session[BROWSER_KEY] = secrets.token_urlsafe(24)
@@ -88,7 +88,7 @@ def begin_login(provider: Provider, interaction_id: str | None = None,
     pending = PendingLogin(
         state=secrets.token_urlsafe(32), provider=provider.name,
         nonce=secrets.token_urlsafe(32), code_verifier=secrets.token_urlsafe(48),
-        redirect_uri=callback_url(provider), browser=_browser_hash(),
+        redirect_uri=callback_url(provider), browser=browser_hash(),
         interaction_id=interaction_id, client_id=client_id)
     extra: dict[str, str] = {}
     if provider.response_mode:
@@ -133,7 +133,7 @@ def take_pending(provider: Provider, state: str | None) -> PendingLogin:
     pending = _load(state, pop=True)
     if pending is None or pending.provider != provider.name:
         raise FlowError("unknown or expired state")
-    if not hmac.compare_digest(pending.browser, _browser_hash()):
+    if not hmac.compare_digest(pending.browser, browser_hash()):
         raise FlowError("state of another browser")
     if provider.uses_form_post and pending.response is None:
         raise FlowError("form_post response missing")

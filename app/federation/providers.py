@@ -1,5 +1,6 @@
-"""Upstream identity providers from Settings: Google, Apple, generic OIDC upstreams and plain
-OAuth 2.0 upstreams (Facebook, GitHub presets, or any provider with a user-info endpoint).
+"""Upstream identity providers from Settings: Google, Apple, generic OIDC upstreams, plain
+OAuth 2.0 upstreams (Facebook, GitHub presets, or any provider with a user-info endpoint)
+and SAML 2.0 identity providers.
 
 Parsed once per app at start-up (a malformed setting stops the start with a message that
 names the variable); the result and the per-process caches live in
@@ -32,7 +33,28 @@ OAUTH2_KEYS = frozenset({
     "userinfo_url", "emails_url", "scopes", "trust_email", "attribute_mapping",
     "update_attributes_on_login", "token_endpoint_auth_method", "id_field", "email_field",
     "email_verified_field", "name_field"})
+SAML_KEYS = frozenset({
+    "name", "label", "metadata_url", "metadata_file", "idp_entity_id", "entity_id",
+    "attribute_mapping", "email_attribute", "trust_email", "update_attributes_on_login",
+    "name_id_format", "idp_initiated"})
+SAML_MAPPING = {"displayName": "name", "givenName": "given_name", "sn": "family_name"}
+SAML_EMAIL_ATTRIBUTES = ("email", "mail", "emailAddress",
+                         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress")
+SAML_ATTRIBUTE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_:./#-]{0,255}$")
 RESERVED_NAMES = frozenset({"link"})
+
+
+@dataclass(frozen=True)
+class SamlIdp:
+    """Where a SAML identity provider's metadata comes from and how its answers are read."""
+
+    metadata_url: str = ""
+    metadata_file: str = ""
+    idp_entity_id: str = ""  # needed only when the metadata lists several IdPs
+    entity_id: str = ""  # our SP entity id; empty: the SP metadata URL
+    email_attributes: tuple[str, ...] = SAML_EMAIL_ATTRIBUTES
+    name_id_format: str = ""
+    idp_initiated: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,7 @@ class Provider:
     emails_endpoint: str = ""  # GitHub's /user/emails
     profile: ProfileFields = field(default_factory=ProfileFields)
     appsecret_proof: bool = False  # Facebook's Graph API
+    saml: SamlIdp | None = None
 
     @property
     def uses_form_post(self) -> bool:
@@ -113,6 +136,7 @@ def load_providers(settings: Settings) -> dict[str, Provider]:
     found = [p for p in (google_provider(settings), apple_provider(settings)) if p]
     found.extend(oidc_providers(settings))
     found.extend(oauth2_providers(settings))
+    found.extend(saml_providers(settings))
     providers: dict[str, Provider] = {}
     for provider in found:
         if provider.name in providers:
@@ -246,6 +270,44 @@ def _oauth2_provider(settings: Settings, where: str, entry: dict[str, Any]) -> P
         appsecret_proof=bool(preset and preset.appsecret_proof))
 
 
+def saml_providers(settings: Settings) -> list[Provider]:
+    """FRONTDESK_SAML_PROVIDERS: a JSON list of SAML 2.0 identity providers."""
+    var = "FRONTDESK_SAML_PROVIDERS"
+    return [_saml_provider(settings, f"{var}[{i}]", entry)
+            for i, entry in enumerate(json_entries(var, settings.saml_providers))]
+
+
+def _saml_provider(settings: Settings, where: str, entry: dict[str, Any]) -> Provider:
+    unknown = sorted(set(entry) - SAML_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}")
+    name = _required_str(where, entry, "name")
+    check_name(where, name)
+    url, path = (_optional_str(where, entry, k) for k in ("metadata_url", "metadata_file"))
+    if bool(url) == bool(path):
+        raise ConfigError(f"{where}: exactly one of metadata_url and metadata_file is needed")
+    if url:
+        check_url(settings, f"{where}.metadata_url", url)
+    emails = entry.get("email_attribute", list(SAML_EMAIL_ATTRIBUTES))
+    emails = [emails] if isinstance(emails, str) else emails
+    if not isinstance(emails, list) or not emails \
+            or not all(isinstance(e, str) and SAML_ATTRIBUTE_RE.match(e) for e in emails):
+        raise ConfigError(f"{where}: email_attribute must be an attribute name or a list")
+    return Provider(
+        name=name, kind="saml", label=_optional_str(where, entry, "label") or name.title(),
+        client_id="", scopes=(), trust_email=_optional_bool(where, entry, "trust_email"),
+        attribute_mapping=parse_mapping(f"{where}.attribute_mapping",
+                                        entry.get("attribute_mapping"), SAML_MAPPING,
+                                        claim_re=SAML_ATTRIBUTE_RE),
+        update_attributes_on_login=_optional_bool(where, entry, "update_attributes_on_login"),
+        saml=SamlIdp(metadata_url=url, metadata_file=path,
+                     idp_entity_id=_optional_str(where, entry, "idp_entity_id"),
+                     entity_id=_optional_str(where, entry, "entity_id"),
+                     email_attributes=tuple(emails),
+                     name_id_format=_optional_str(where, entry, "name_id_format"),
+                     idp_initiated=_optional_bool(where, entry, "idp_initiated")))
+
+
 def check_name(where: str, name: str) -> None:
     """A provider name is its URL segment (/federation/<name>/...)."""
     if not NAME_RE.match(name) or name in (google.NAME, apple.NAME, *RESERVED_NAMES):
@@ -313,7 +375,8 @@ def parse_scopes(where: str, raw: Any, openid: bool = True) -> tuple[str, ...]:
     return tuple(dict.fromkeys(scopes))
 
 
-def parse_mapping(where: str, raw: Any, default: dict[str, str]) -> dict[str, str]:
+def parse_mapping(where: str, raw: Any, default: dict[str, str],
+                  claim_re: re.Pattern = ATTRIBUTE_RE) -> dict[str, str]:
     """Attribute mapping (upstream claim -> user attribute) from JSON text or an object."""
     if raw in (None, ""):
         return dict(default)
@@ -326,7 +389,7 @@ def parse_mapping(where: str, raw: Any, default: dict[str, str]) -> dict[str, st
         raise ConfigError(f"{where} must be an object of claim -> attribute names")
     for claim, attribute in raw.items():
         if not isinstance(attribute, str) or not ATTRIBUTE_RE.match(attribute) \
-                or not ATTRIBUTE_RE.match(str(claim)):
+                or not claim_re.match(str(claim)):
             raise ConfigError(f"{where}: {claim!r} -> {attribute!r} is not a valid mapping")
         if attribute in RESERVED_ATTRIBUTES:
             raise ConfigError(f"{where}: the attribute {attribute!r} cannot be mapped")
