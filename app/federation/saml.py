@@ -5,7 +5,7 @@ pysaml2 parses with defusedxml (no external entities, no entity expansion) and c
 XML signatures with xmlsec1, the Destination, the InResponseTo against the one request the
 caller names, NotBefore / NotOnOrAfter with the configured skew and the audience when one
 is given. On top of it this module insists on what pysaml2 leaves optional: a signature on
-the response or on the assertion, an AudienceRestriction naming us, a bearer
+the response or on the assertion (not with SHA-1), an AudienceRestriction naming us, a bearer
 SubjectConfirmation whose Recipient is our ACS URL, and a NotOnOrAfter to bound the replay
 cache. The IdP metadata is read through the one upstream fetcher, kept for
 FEDERATION_METADATA_SECONDS, and read again at once when a response is signed with a
@@ -28,6 +28,7 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.sigver import SignatureError, SigverError
 from saml2.time_util import str_to_time
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from app.federation.linking import UpstreamIdentity, upstream_email
 from app.federation.providers import Provider
@@ -37,6 +38,7 @@ BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 REFRESH_AT_MOST_EVERY_SECONDS = 60
 MAX_SUBJECT_LENGTH = 255
+WEAK_SUFFIXES = ("sha1", "md5")
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,8 @@ def authn_request(clients: SamlClients, provider: Provider, sp: SpEndpoints,
     try:
         request_id, info = client.prepare_for_authenticate(
             entityid=_idp_entity_id(client, provider), relay_state=request_id,
-            binding=BINDING_HTTP_REDIRECT, message_id=request_id)
+            binding=BINDING_HTTP_REDIRECT, message_id=request_id, sigalg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256)
     except UpstreamError:
         raise
     except Exception as exc:  # noqa: BLE001 - e.g. no HTTP-Redirect SSO endpoint
@@ -198,8 +201,12 @@ def _parse(client: Saml2Client, saml_response: str, outstanding: dict, final: bo
 def check_response(response, sp: SpEndpoints, request_id: str | None) -> None:
     """What pysaml2 accepts but we do not: no signature, no audience, wrong recipient."""
     assertion = response.assertion
-    if not (response.response.signature or assertion.signature):
+    signatures = [sig for sig in (response.response.signature, assertion.signature) if sig]
+    if not signatures:
         raise UpstreamError("saml_unsigned")
+    if any(weak_algorithms(sig) for sig in signatures):
+        raise UpstreamError("saml_weak_signature", ", ".join(
+            alg for sig in signatures for alg in weak_algorithms(sig))[:200])
     conditions = assertion.conditions
     audiences = [a.text.strip() for r in (conditions.audience_restriction if conditions else [])
                  for a in r.audience if a.text]
@@ -213,6 +220,15 @@ def check_response(response, sp: SpEndpoints, request_id: str | None) -> None:
         raise UpstreamError("saml_wrong_recipient")
     if request_id and any(d.in_response_to != request_id for d in bearer):
         raise UpstreamError("saml_refused", "InResponseTo")
+
+
+def weak_algorithms(signature) -> list[str]:
+    """The SHA-1 / MD5 signature and digest methods of an XML signature (collisions make
+    them forgeable); SAML IdPs sign with SHA-256 by default."""
+    info = signature.signed_info
+    used = [info.signature_method.algorithm if info.signature_method else ""]
+    used += [ref.digest_method.algorithm for ref in info.reference if ref.digest_method]
+    return [alg for alg in used if not alg or alg.endswith(WEAK_SUFFIXES)]
 
 
 def identity_of(provider: Provider, response) -> UpstreamIdentity:

@@ -25,6 +25,7 @@ from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -46,6 +47,8 @@ class Behaviour:
     sign_assertion: bool = False
     audience: str | None = None  # None: the SP that asked
     lifetime_minutes: int = 5  # negative: an assertion that expired before it arrived
+    sign_alg: str = SIG_RSA_SHA256
+    digest_alg: str = DIGEST_SHA256
 
 
 class SamlIdp:
@@ -141,7 +144,8 @@ class SamlIdp:
             behaviour.identity, userid=behaviour.uid,
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=behaviour.uid),
             authn=AUTHN, sign_response=behaviour.sign_response,
-            sign_assertion=behaviour.sign_assertion, **args)
+            sign_assertion=behaviour.sign_assertion, sign_alg=behaviour.sign_alg,
+            digest_alg=behaviour.digest_alg, **args)
         http_args = idp.apply_binding(BINDING_HTTP_POST, str(response), args["destination"],
                                       relay_state=relay_state, response=True)
         page = http_args["data"]

@@ -110,6 +110,17 @@ def test_unsigned_response_is_refused(make_main, idp):
     assert_refused(app, post_to_acs(app, client, fields), "saml_bad_signature")
 
 
+def test_sha1_signature_is_refused(make_main, idp):
+    from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
+
+    app, rp = make_main()
+    idp.behaviour.sign_alg, idp.behaviour.digest_alg = SIG_RSA_SHA1, DIGEST_SHA1
+    client = app.test_client()
+    _, ix = begin_authorization(client, rp)
+    _, fields = at_idp(client, ix)
+    assert_refused(app, post_to_acs(app, client, fields), "saml_weak_signature")
+
+
 def test_tampered_response_is_refused(make_main, idp):
     app, rp = make_main()
     client = app.test_client()
@@ -229,6 +240,7 @@ def test_authn_request_goes_out_signed_on_the_redirect_binding(make_main, idp):
     assert start.location.startswith(idp.url + "/sso/redirect?")
     query = parse_qs(urlsplit(start.location).query)
     assert {"SAMLRequest", "RelayState", "SigAlg", "Signature"} <= set(query)
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
 
 
 @pytest.mark.parametrize("signed", ["response", "assertion"])
@@ -280,3 +292,41 @@ def test_untrusted_idp_email_does_not_take_over_an_account(make_main):
     response = post_to_acs(app, client, fields)
     assert response.status_code == 303 and response.location.startswith("/federation/link")
     assert _count(app, FederatedIdentity) == 0
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"name": "acme"}, "exactly one of metadata_url and metadata_file"),
+    ({"name": "acme", "metadata_url": "x", "metadata_file": "/y"}, "exactly one of"),
+    ({"name": "acme", "metadata_url": "ftp://idp/metadata"}, "absolute http"),
+    ({"name": "acme", "metadata_file": "/m.xml", "sign": True}, "unknown keys sign"),
+    ({"name": "google", "metadata_file": "/m.xml"}, "not google, apple"),
+    ({"name": "acme", "metadata_file": "/m.xml", "attribute_mapping": {"mail": "email"}},
+     "cannot be mapped"),
+])
+def test_bad_saml_settings_stop_the_start(tmp_path, entry, message):
+    from app.config import ConfigError, Settings
+    from app.federation.providers import saml_providers
+    from tests.conftest import base_config
+
+    settings = Settings(**{**base_config(tmp_path), "saml_providers": json.dumps([entry])})
+    with pytest.raises(ConfigError, match=message):
+        saml_providers(settings)
+
+
+def test_metadata_from_a_file_and_uri_attribute_names(tmp_path, postgres_schema, idp):
+    """Entra ID names attributes by URI; the metadata may be a downloaded file."""
+    path = tmp_path / "idp-metadata.xml"
+    path.write_text(requests.get(idp.metadata_url, timeout=10).text)
+    claims = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+    app = make_app(tmp_path / "main", postgres_schema, saml_providers=json.dumps([{
+        "name": "entra", "metadata_file": str(path),
+        "attribute_mapping": {claims + "givenname": "given_name"}}]))
+    client = app.test_client()
+    assert client.get("/federation/entra/metadata").status_code == 200
+    start = client.get("/federation/entra/start")
+    assert start.status_code == 303 and start.location.startswith(idp.url + "/sso/redirect?")
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
