@@ -330,3 +330,13 @@ def test_metadata_from_a_file_and_uri_attribute_names(tmp_path, postgres_schema,
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_login_page_shows_the_saml_button_translated(make_main):
+    app, rp = make_main()
+    client = app.test_client()
+    _, ix = begin_authorization(client, rp)
+    page = client.get(f"/login?interaction={ix}", headers={"Accept-Language": "de"})
+    html = page.get_data(as_text=True)
+    assert "Weiter mit Acme SSO" in html and "fd-provider--acme" in html
+    assert f'href="/federation/acme/start?interaction={ix}"' in html
