@@ -180,6 +180,24 @@ class Settings:
     oidc_providers: str = field(default="", metadata=_meta(
         "Generic OIDC upstreams: JSON list of {name, label, discovery_url, client_id, "
         "client_secret, scopes, trust_email, attribute_mapping, update_attributes_on_login}"))
+    oauth2_providers: str = field(default="", metadata=_meta(
+        "Plain OAuth 2.0 upstreams: JSON list of {name, label, preset (facebook|github), "
+        "client_id, client_secret, authorize_url, token_url, userinfo_url, emails_url, scopes, "
+        "id_field, email_field, email_verified_field, name_field, trust_email, "
+        "attribute_mapping, update_attributes_on_login, token_endpoint_auth_method}"))
+    saml_providers: str = field(default="", metadata=_meta(
+        "SAML 2.0 identity providers: JSON list of {name, label, metadata_url | metadata_file, "
+        "idp_entity_id, entity_id, attribute_mapping, email_attribute, trust_email, "
+        "update_attributes_on_login, name_id_format, idp_initiated}"))
+    saml_sp_key_path: str = field(default="", metadata=_meta(
+        "PEM private key signing Frontdesk's SAML requests; empty: generated into the "
+        "instance folder"))
+    saml_sp_cert_path: str = field(default="", metadata=_meta(
+        "PEM certificate of that key, published in the SP metadata (with SAML_SP_KEY_PATH)"))
+    saml_xmlsec_binary: str = field(default="", metadata=_meta(
+        "Path of the xmlsec1 program that checks SAML signatures; empty: found on PATH"))
+    saml_clock_skew_seconds: int = field(default=60, metadata=_meta(
+        "Clock difference allowed when checking SAML NotBefore / NotOnOrAfter"))
     federation_http_timeout_seconds: int = field(default=10, metadata=_meta(
         "Timeout of each request to an upstream identity provider"))
     federation_metadata_seconds: int = field(default=3600, metadata=_meta(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from flask import session, url_for
 
 from app.extensions import frontdesk_state
-from app.federation import apple
+from app.federation import apple, oauth2
 from app.federation.linking import UpstreamIdentity, upstream_email
 from app.federation.oidc import (
     UpstreamCache,
@@ -67,7 +67,7 @@ def _http_timeout() -> int:
     return frontdesk_state().settings.federation_http_timeout_seconds
 
 
-def _browser_hash() -> str:
+def browser_hash() -> str:
     key = session.get(BROWSER_KEY)
     if not key:
         key = session[BROWSER_KEY] = secrets.token_urlsafe(24)
@@ -88,13 +88,17 @@ def begin_login(provider: Provider, interaction_id: str | None = None,
     pending = PendingLogin(
         state=secrets.token_urlsafe(32), provider=provider.name,
         nonce=secrets.token_urlsafe(32), code_verifier=secrets.token_urlsafe(48),
-        redirect_uri=callback_url(provider), browser=_browser_hash(),
+        redirect_uri=callback_url(provider), browser=browser_hash(),
         interaction_id=interaction_id, client_id=client_id)
-    extra = {"response_mode": provider.response_mode} if provider.response_mode else {}
+    extra: dict[str, str] = {}
+    if provider.response_mode:
+        extra["response_mode"] = provider.response_mode
+    if provider.kind != "oauth2":  # a plain OAuth 2.0 upstream has no ID token to bind
+        extra["nonce"] = pending.nonce
     with oauth_client(provider, pending.redirect_uri, _http_timeout()) as client:
         url, _ = client.create_authorization_url(
             metadata.authorization_endpoint, state=pending.state,
-            code_verifier=pending.code_verifier, nonce=pending.nonce, **extra)
+            code_verifier=pending.code_verifier, **extra)
     _save(pending)
     return url
 
@@ -129,7 +133,7 @@ def take_pending(provider: Provider, state: str | None) -> PendingLogin:
     pending = _load(state, pop=True)
     if pending is None or pending.provider != provider.name:
         raise FlowError("unknown or expired state")
-    if not hmac.compare_digest(pending.browser, _browser_hash()):
+    if not hmac.compare_digest(pending.browser, browser_hash()):
         raise FlowError("state of another browser")
     if provider.uses_form_post and pending.response is None:
         raise FlowError("form_post response missing")
@@ -144,6 +148,10 @@ def authenticate(provider: Provider, pending: PendingLogin,
     if not params.get("code"):
         raise UpstreamError("upstream_no_code")
     cache, timeout = upstream_cache(), _http_timeout()
+    if provider.kind == "oauth2":
+        return oauth2.authenticate(provider, code=params["code"],
+                                   code_verifier=pending.code_verifier,
+                                   redirect_uri=pending.redirect_uri, timeout=timeout)
     metadata = cache.metadata(provider)
     if params.get("iss") and params["iss"] != metadata.issuer:  # RFC 9207 §2.4: mix-up
         raise UpstreamError("upstream_issuer_mismatch", params["iss"][:200])

@@ -3,7 +3,7 @@
 Google and the generic upstreams are read from their discovery document; Apple's endpoints
 are configured statically. Discovery documents and JWKS are cached per process for
 FEDERATION_METADATA_SECONDS; an ID token signed with an unknown `kid` refetches the JWKS once
-(the upstream rotated its keys). The code exchange goes through Authlib's requests client.
+(the upstream rotated its keys). Every request goes through upstream_http.fetch.
 """
 
 from __future__ import annotations
@@ -14,31 +14,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from app.federation.providers import Provider
+from app.federation.token import exchange_code as token_exchange
+from app.federation.upstream_http import UpstreamError, fetch
 
 ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                    "ES256", "ES384", "ES512", "EdDSA")
 LEEWAY_SECONDS = 60
 GOOGLE_ISSUER = "https://accounts.google.com"
-
-
-class UpstreamError(Exception):
-    """The upstream failed or answered something we must not accept.
-
-    `reason` is a short code for logs and the audit trail; the user sees a generic message.
-    """
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -72,14 +60,10 @@ class UpstreamCache:
 
     def get_json(self, url: str) -> dict[str, Any]:
         """GET a JSON object from the upstream (no redirects, bounded time)."""
-        try:
-            response = requests.get(url, timeout=self.timeout_seconds, allow_redirects=False,
-                                    headers={"Accept": "application/json"})
-            response.raise_for_status()
-            data = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise UpstreamError("upstream_unreachable", f"{url}: {exc.__class__.__name__}") \
-                from None
+        answer = fetch("GET", url, timeout=self.timeout_seconds)
+        if not answer.ok:
+            raise UpstreamError("upstream_unreachable", f"{url}: HTTP {answer.status}")
+        data = answer.json()
         if not isinstance(data, dict):
             raise UpstreamError("upstream_bad_response", f"{url} did not return an object")
         return data
@@ -143,19 +127,13 @@ def oauth_client(provider: Provider, redirect_uri: str, timeout: int) -> OAuth2S
 
 def exchange_code(provider: Provider, metadata: Metadata, *, code: str, code_verifier: str,
                   redirect_uri: str, timeout: int) -> dict[str, Any]:
-    """The upstream's token response for an authorization code (RFC 6749 §4.1.3)."""
-    try:
-        with oauth_client(provider, redirect_uri, timeout) as client:
-            token = client.fetch_token(
-                metadata.token_endpoint, grant_type="authorization_code", code=code,
-                code_verifier=code_verifier, allow_redirects=False)
-    except OAuthError as exc:
-        raise UpstreamError("upstream_token_error", str(exc.error)) from None
-    except (requests.RequestException, ValueError) as exc:
-        raise UpstreamError("upstream_unreachable", exc.__class__.__name__) from None
+    """The upstream's token response for an authorization code, with its ID token."""
+    token = token_exchange(provider, metadata.token_endpoint, code=code,
+                           code_verifier=code_verifier, redirect_uri=redirect_uri,
+                           timeout=timeout)
     if not isinstance(token.get("id_token"), str):
         raise UpstreamError("upstream_no_id_token")
-    return dict(token)
+    return token
 
 
 def decode_id_token(cache: UpstreamCache, provider: Provider, metadata: Metadata,
@@ -201,12 +179,10 @@ def fetch_userinfo(metadata: Metadata, access_token: str, subject: str,
     if not metadata.userinfo_endpoint or not access_token:
         return {}
     try:
-        response = requests.get(metadata.userinfo_endpoint, timeout=timeout,
-                                allow_redirects=False,
-                                headers={"Authorization": f"Bearer {access_token}",
-                                         "Accept": "application/json"})
-        data = response.json() if response.ok else {}
-    except (requests.RequestException, ValueError):
+        answer = fetch("GET", metadata.userinfo_endpoint, timeout=timeout,
+                       headers={"Authorization": f"Bearer {access_token}"})
+        data = answer.json() if answer.ok else {}
+    except UpstreamError:
         return {}
     if not isinstance(data, dict) or data.get("sub") != subject:
         return {}

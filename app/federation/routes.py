@@ -1,4 +1,5 @@
-"""Federation endpoints: /federation/<provider>/start, .../callback, /federation/link."""
+"""Federation endpoints: /federation/<provider>/start, .../callback, /federation/link, and
+for SAML providers .../acs and .../metadata."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db, frontdesk_state
-from app.federation import flow, linking, throttle
+from app.federation import flow, linking, saml_flow, throttle
 from app.federation.flow import FlowError
 from app.federation.forms import LinkForm
 from app.federation.linking import LinkError, UpstreamIdentity
@@ -55,13 +56,61 @@ def start(provider: str):
     interaction = load_interaction(interaction_id) if interaction_id else None
     if interaction_id and interaction is None:
         return show_message(400, EXPIRED)
+    begin = saml_flow.begin_login if upstream.saml else flow.begin_login
     try:
-        url = flow.begin_login(upstream, interaction_id,
-                               interaction.client_id if interaction else None)
+        url = begin(upstream, interaction_id, interaction.client_id if interaction else None)
     except UpstreamError as exc:
         current_app.logger.warning("federation %s: start failed: %s", upstream.name, exc)
         return back_to_login(interaction_id, FAILED % {"provider": upstream.label})
     return redirect(url, 303)
+
+
+def _saml_provider(name: str) -> Provider:
+    provider = _provider(name)
+    if provider.saml is None:
+        abort(404)
+    return provider
+
+
+@bp.get("/<provider>/metadata")
+def saml_metadata(provider: str):
+    """Our SP metadata, to paste into (or let be fetched by) the IdP."""
+    upstream = _saml_provider(provider)
+    return saml_flow.sp_metadata(upstream), 200, {
+        "Content-Type": "application/samlmetadata+xml; charset=utf-8",
+        "Content-Disposition": f'inline; filename="{upstream.name}-sp-metadata.xml"'}
+
+
+@bp.post("/<provider>/acs")
+def saml_acs_post(provider: str):
+    """The IdP's HTTP-POST: cross-site, so no session cookie; park it, rejoin with a GET."""
+    upstream = _saml_provider(provider)
+    key = saml_flow.park_post(upstream, request.form.get("SAMLResponse"),
+                              request.form.get("RelayState"))
+    if key is None:
+        current_app.logger.info("federation %s: SAML response for no pending login",
+                                upstream.name)
+        return show_message(400, EXPIRED)
+    return redirect(url_for(".saml_acs", provider=upstream.name, state=key), 303)
+
+
+@bp.get("/<provider>/acs")
+def saml_acs(provider: str):
+    upstream = _saml_provider(provider)
+    try:
+        pending = saml_flow.take_pending(upstream, request.args.get("state"))
+    except FlowError as exc:
+        current_app.logger.info("federation %s: ACS rejected: %s", upstream.name, exc)
+        return show_message(400, EXPIRED)
+    try:
+        accepted = saml_flow.accept(upstream, pending)
+    except UpstreamError as exc:
+        current_app.logger.warning("federation %s: %s", upstream.name, exc)
+        record_event("federation.failed", ip=request.remote_addr, provider=upstream.name,
+                     reason=exc.reason)
+        db.session.commit()
+        return show_message(400, FAILED % {"provider": upstream.label}, pending.interaction_id)
+    return _sign_in(upstream, accepted.identity, pending.interaction_id, pending.client_id)
 
 
 @bp.post("/<provider>/callback")

@@ -13,6 +13,12 @@ from flask import current_app, url_for
 from app.extensions import frontdesk_state
 
 START_ENDPOINT = "federation.start"
+# What the theme preview shows: one button of each kind of upstream (themes style them by
+# the `fd-provider--<name>` class; a SAML provider's name is the deployment's own).
+SAMPLE_BUTTONS = tuple(
+    {"name": name, "label": label, "method": "get", "url": "#"}
+    for name, label in (("google", "Google"), ("apple", "Apple"), ("facebook", "Facebook"),
+                        ("github", "GitHub"), ("acme", "Acme SSO")))
 
 
 def _start_methods() -> set[str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.config import Settings
+from app.hosted.federation_buttons import SAMPLE_BUTTONS
 from app.hosted.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -49,7 +50,7 @@ class PageSample:
 def _login(client, error=None):
     return {"form": LoginForm(formdata=None, email=SAMPLE_EMAIL), "error": error,
             "signup_enabled": True,
-            "providers": [{"name": "google", "label": "Google", "method": "get", "url": "#"}]}
+            "providers": [dict(button) for button in SAMPLE_BUTTONS]}
 
 
 def _signup(client):
