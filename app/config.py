@@ -35,7 +35,7 @@ def _meta(help_text: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Settings:
     env: str = field(default="development", metadata=_meta("development | production"))
-    issuer: str = field(default="http://127.0.0.1:5000", metadata=_meta(
+    issuer: str = field(default="http://localhost:5000", metadata=_meta(
         "Public base URL; the `iss` of every token and the base of every link in mails"))
     secret_key: str = field(default="", metadata=_meta(
         "Signs CSRF tokens, derives the key that encrypts private keys and TOTP secrets. "
@@ -94,6 +94,8 @@ class Settings:
         "Serve /_theme/preview (off by default in production)"))
     signup_enabled: bool = field(default=True, metadata=_meta("Allow self sign-up"))
     mfa_policy: str = field(default="optional", metadata=_meta("off | optional | required"))
+    passkey_recent_sign_in_seconds: int = field(default=600, metadata=_meta(
+        "Adding a passkey on /account needs a sign-in at most this old"))
     password_min_length: int = field(default=8, metadata=_meta("Minimum password length"))
     password_require: str = field(default="", metadata=_meta(
         "Required character classes, comma separated: lower,upper,digit,symbol"))

@@ -347,7 +347,7 @@ def test_demo_on_an_empty_database_prints_one_json_object(shell_env):
     assert verified
     if isinstance(redirects, str):  # SQLite hands JSON columns back as text here
         redirects = json.loads(redirects)
-    assert redirects == ["http://127.0.0.1:5000/demo/callback"]
+    assert redirects == ["http://localhost:5000/demo/callback"]
 
 
 def test_db_upgrade_then_create_commands(shell_env):

@@ -34,7 +34,7 @@ def test_defaults_run_on_a_laptop(in_tmp):
     s = settings()
     instance = in_tmp / "instance"
     assert s.env == "development" and not s.is_production
-    assert s.issuer == "http://127.0.0.1:5000"
+    assert s.issuer == "http://localhost:5000"
     assert s.instance_path == str(instance)
     assert s.database_url == f"sqlite:///{instance / 'frontdesk.db'}"
     assert s.redis_url == ""  # the embedded store

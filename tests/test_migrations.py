@@ -105,7 +105,7 @@ def test_upgrade_twice_is_a_no_op(empty_app):
     cli(empty_app, "db", "upgrade")
     cli(empty_app, "db", "upgrade")
     with empty_app.app_context(), db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_one_head(app):
@@ -114,7 +114,7 @@ def test_one_head(app):
 
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
-        assert ScriptDirectory.from_config(config).get_heads() == ["0004"]
+        assert ScriptDirectory.from_config(config).get_heads() == ["0005"]
 
 
 def test_processes_migrating_one_postgresql_database_at_once(tmp_path, request):
@@ -131,5 +131,5 @@ def test_processes_migrating_one_postgresql_database_at_once(tmp_path, request):
     assert [run.returncode for run in runs] == [0, 0], outputs
     engine = create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
     engine.dispose()

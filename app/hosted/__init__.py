@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         login,
         logout,
         mfa,
+        passkeys,
         password,
         preview,
         signup,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     install_theming(app, frontdesk_state(app).settings)
     install_headers(app)
     install_page_context(app)
+    passkeys.install_passkeys(app)
     # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
     # HTTPS check demands; the per-session CSRF token and SameSite=Lax cookies remain.
     app.config["WTF_CSRF_SSL_STRICT"] = False

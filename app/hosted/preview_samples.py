@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +27,7 @@ from app.hosted.forms import (
     signup_form_class,
 )
 from app.hosted.messages import GENERIC_LOGIN_ERROR, scope_description
+from app.hosted.passkeys import PasskeyAddForm, PasskeyRenameForm
 from app.hosted.qr import qr_svg
 from app.mail import issuer_url
 from app.models import Client
@@ -83,6 +85,17 @@ def _account(client):
             "codes_form": RecoveryCodesForm(formdata=None), "action_form": ActionForm()}
 
 
+def _passkeys(client):
+    added = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    return {"passkeys": [{"id": 1, "name": "Work laptop", "created_at": added,
+                          "last_used_at": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+                          "synced": False},
+                         {"id": 2, "name": "Phone", "created_at": added, "last_used_at": None,
+                          "synced": True}],
+            "enabled": True, "may_add": True, "add_form": PasskeyAddForm(formdata=None),
+            "rename_form": PasskeyRenameForm(formdata=None), "action_form": ActionForm()}
+
+
 def _error(client):
     return {"status": 404, "error": "not_found",
             "description": "The requested URL was not found on the server."}
@@ -117,6 +130,7 @@ PAGES: dict[str, PageSample] = {
                          lambda c: {"form": LogoutForm(formdata=None)}),
     "signed_out": PageSample(_l("Signed out"), "hosted/signed_out.html", lambda c: {}),
     "account": PageSample(_l("Your account"), "hosted/account.html", _account),
+    "passkeys": PageSample(_l("Passkeys"), "hosted/passkeys.html", _passkeys),
     "expired": PageSample(_l("Request expired"), "hosted/expired.html", lambda c: {}, 400),
     "too_many": PageSample(_l("Too many attempts"), "hosted/too_many.html", lambda c: {}, 429),
     "error": PageSample(_l("Error page"), "error.html", _error, 404),
