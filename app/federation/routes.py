@@ -105,10 +105,7 @@ def saml_acs(provider: str):
     try:
         accepted = saml_flow.accept(upstream, pending)
     except UpstreamError as exc:
-        current_app.logger.warning("federation %s: %s", upstream.name, exc)
-        record_event("federation.failed", ip=request.remote_addr, provider=upstream.name,
-                     reason=exc.reason)
-        db.session.commit()
+        _record_failure(upstream, exc)
         return show_message(400, FAILED % {"provider": upstream.label}, pending.interaction_id)
     return _sign_in(upstream, accepted.identity, pending.interaction_id, pending.client_id)
 
@@ -140,11 +137,16 @@ def callback(provider: str):
     return _sign_in(upstream, identity, pending.interaction_id, pending.client_id)
 
 
-def _upstream_failed(upstream: Provider, interaction_id: str | None, exc: UpstreamError):
+def _record_failure(upstream, exc: UpstreamError) -> None:
+    """Every refused upstream answer (OIDC, OAuth 2.0 or SAML) is logged and audited alike."""
     current_app.logger.warning("federation %s: %s", upstream.name, exc.reason)
     record_event("federation.failed", ip=request.remote_addr, provider=upstream.name,
                  reason=exc.reason)
     db.session.commit()
+
+
+def _upstream_failed(upstream: Provider, interaction_id: str | None, exc: UpstreamError):
+    _record_failure(upstream, exc)
     template = CANCELLED if exc.reason in CANCEL_REASONS else FAILED
     return back_to_login(interaction_id, template % {"provider": upstream.label})
 
